@@ -1,0 +1,60 @@
+import nx from '@nx/eslint-plugin';
+
+/**
+ * Module boundaries (DESIGN.md "Layout"):
+ * - type:app may import any lib, never another app.
+ * - type:util libs (config, errors, observability, frame-codec) import only other utils.
+ * - type:domain (pipeline: contracts, aggregator, runner) imports utils.
+ * - type:feature / type:data-access libs implement the contracts; they import domain and utils,
+ *   never each other, so only an app composes them.
+ * - scope:* decides which component an app may compose: only scope:cli and scope:monolith reach
+ *   every component.
+ */
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  { ignores: ['**/dist', '**/node_modules', '**/tmp', '**/.nx', '**/*.cjs', '**/*.mjs', 'bin/**'] },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          banTransitiveDependencies: true,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
+            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:media-converter', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter'] },
+            { sourceTag: 'scope:detector', onlyDependOnLibsWithTags: ['scope:shared', 'scope:detector'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:tools'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through @framewatch/config only.' },
+        { selector: 'ExportAllDeclaration', message: 'List named exports explicitly.' },
+        { selector: 'ExportDefaultDeclaration', message: 'No default exports.' },
+      ],
+    },
+  },
+  {
+    files: ['libs/config/src/**/*.ts', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'List named exports explicitly.' },
+        { selector: 'ExportDefaultDeclaration', message: 'No default exports.' },
+      ],
+    },
+  },
+];

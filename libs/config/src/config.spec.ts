@@ -1,0 +1,27 @@
+import { envVarFor, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.dataDir).toBe('./.framewatch');
+    expect(config.allowPrivateSources).toBe(false);
+    expect(config.framesPerBatch).toBe(25);
+  });
+
+  it('reads FRAMEWATCH_* variables and lets overrides win', () => {
+    const config = loadConfig(
+      { FRAMEWATCH_DATA_DIR: '/var/fw', FRAMEWATCH_IO_TIMEOUT_SEC: '3', FRAMEWATCH_ALLOW_PRIVATE_SOURCES: 'true' },
+      { dataDir: '/tmp/x' },
+    );
+    expect(config).toMatchObject({ dataDir: '/tmp/x', ioTimeoutSec: 3, allowPrivateSources: true });
+  });
+
+  it('fails naming the variable', () => {
+    expect(() => loadConfig({ FRAMEWATCH_IO_TIMEOUT_SEC: 'soon' })).toThrow(/FRAMEWATCH_IO_TIMEOUT_SEC/);
+    expect(() => loadConfig({ FRAMEWATCH_LOG_LEVEL: 'loud' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('derives variable names from keys', () => {
+    expect(envVarFor('maxFramePixels')).toBe('FRAMEWATCH_MAX_FRAME_PIXELS');
+  });
+});

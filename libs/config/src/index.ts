@@ -1,0 +1,2 @@
+export { envVarFor, loadConfig } from './config';
+export type { ConfigKey, FramewatchConfig } from './config';

@@ -1,0 +1,32 @@
+import { CodecError, FramewatchError, InputError, exitCodeFor, httpStatusFor, toFramewatchError, toProblem } from './errors';
+
+describe('errors', () => {
+  it('keeps code, name and cause', () => {
+    const cause = new Error('ENOENT');
+    const err = new InputError('INPUT_NOT_FOUND', 'clip.mp4 does not exist', { cause });
+    expect(err).toBeInstanceOf(FramewatchError);
+    expect(err.name).toBe('InputError');
+    expect(err.code).toBe('INPUT_NOT_FOUND');
+    expect(err.cause).toBe(cause);
+  });
+
+  it('maps bad input to exit 2 and bugs to exit 3', () => {
+    expect(exitCodeFor(new InputError('INPUT_EMPTY', 'empty'))).toBe(2);
+    expect(exitCodeFor(new CodecError('bad magic'))).toBe(2);
+    expect(exitCodeFor(new TypeError('x is undefined'))).toBe(3);
+  });
+
+  it('wraps unknown errors as INTERNAL and hides their message from problem documents', () => {
+    const wrapped = toFramewatchError(new Error('secret path /root/.aws'));
+    expect(wrapped.code).toBe('INTERNAL');
+    const problem = toProblem(new Error('secret path /root/.aws'));
+    expect(problem.status).toBe(500);
+    expect(JSON.stringify(problem)).not.toContain('secret');
+  });
+
+  it('gives problem documents a stable code and status', () => {
+    const problem = toProblem(new InputError('INPUT_NOT_MEDIA', 'not media'), '/v1/analyses');
+    expect(problem).toMatchObject({ status: 422, code: 'INPUT_NOT_MEDIA', detail: 'not media', instance: '/v1/analyses' });
+    expect(httpStatusFor(new InputError('INPUT_NOT_MEDIA', 'x'))).toBe(422);
+  });
+});

@@ -1,0 +1,2 @@
+export { PixelFormat, ScoreTarget } from './types';
+export type { AudioChunk, DetectionBatch, FrameBatch, FrameScore, VideoFrame } from './types';

@@ -1,0 +1,2 @@
+export { createLogger, redactedPaths } from './logger';
+export type { Logger, LoggerOptions } from './logger';

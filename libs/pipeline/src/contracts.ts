@@ -1,0 +1,168 @@
+/**
+ * The component contracts of DESIGN.md "Components are contracts". Each component is an
+ * interface with plain-data, async methods; a factory in a feature lib implements it, and an
+ * app decides whether a caller holds the implementation itself (in-process) or a remote binding.
+ * Implementations never know which.
+ */
+import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
+
+/** Defect types reported in DefectEvents (DESIGN.md "Data model"). */
+export const DefectType = {
+  black: 'black',
+  freeze: 'freeze',
+  silence: 'silence',
+  clipping: 'clipping',
+  macroblocking: 'macroblocking',
+  loudness: 'loudness',
+  signalLoss: 'signal_loss',
+} as const;
+
+/** One of the {@link DefectType} values. */
+export type DefectType = (typeof DefectType)[keyof typeof DefectType];
+
+/** A defect found in the media, in media seconds from the first frame. */
+export interface DefectEvent {
+  type: DefectType;
+  startSec: number;
+  /** End of the defect; for an event still open, the time of the last defective unit seen. */
+  endSec: number;
+  /** Mean score over the defect's frames, in [0, 1]. */
+  confidence: number;
+  detail: Record<string, number | string>;
+}
+
+/** Where the media comes from. `url` may be a local path (CLI) or an http(s) URL. */
+export interface SourceRef {
+  /** A local file path or an `http(s)://` URL. */
+  url: string;
+}
+
+/** What the probe found in a source. */
+export interface MediaInfo {
+  /** Container duration in seconds, or null when unknown (live). */
+  durationSec: number | null;
+  formatName: string;
+  video: { codec: string; width: number; height: number; fps: number } | null;
+  audio: { codec: string; sampleRate: number; channels: number } | null;
+}
+
+/**
+ * What a detector needs decoded. Video is luma only at the given size: `{ width: 0, height: 0 }`
+ * asks for the source's full resolution, since moving full-size planes costs CPU.
+ */
+export interface MediaNeeds {
+  video: { width: number; height: number } | null;
+  audio: { sampleRate: number; channels: number } | null;
+}
+
+/** The decode the converter performs: the union of every active detector's needs. */
+export interface DecodeSpec {
+  /** Luma plane size; 0×0 means the source's own size. */
+  video: { width: number; height: number } | null;
+  audio: { sampleRate: number; channels: number } | null;
+  /** Video frames (and audio chunks) per FrameBatch. */
+  framesPerBatch: number;
+}
+
+/** Options of one decode run. */
+export interface DecodeOptions {
+  streamId: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Decodes a source into FrameBatches. Implemented by `@framewatch/media`.
+ * `probe` is idempotent; `decode` starts a decoder process and is not.
+ */
+export interface MediaConverter {
+  probe(source: SourceRef, signal?: AbortSignal): Promise<MediaInfo>;
+  decode(source: SourceRef, spec: DecodeSpec, options: DecodeOptions): AsyncIterable<FrameBatch>;
+}
+
+/** Name and needs of one detector algorithm inside a detector component. */
+export interface DetectorInfo {
+  name: string;
+  /** The defect type its scores become. */
+  defect: DefectType;
+  needs: MediaNeeds;
+}
+
+/**
+ * Scores FrameBatches. Implemented by `@framewatch/detectors`. A component runs a group of
+ * detector algorithms (all, or a subset such as `black,freeze`) and keeps per-stream state (the
+ * previous frame for freeze), released by `release`. Batches of one stream arrive in `seq` order.
+ */
+export interface Detector {
+  /** The detector group's name and its algorithms. Idempotent. */
+  describe(): Promise<{ group: string; detectors: DetectorInfo[] }>;
+  /** Scores one batch. Not idempotent (advances per-stream state). */
+  detect(batch: FrameBatch): Promise<DetectionBatch>;
+  /** Drops per-stream state. Idempotent. */
+  release(streamId: string): Promise<void>;
+}
+
+/** Throughput and timing figures of an analysis. */
+export interface AnalysisStats {
+  videoFrames: number;
+  audioChunks: number;
+  wallSec: number;
+  /** Media seconds analysed per wall-clock second. */
+  speed: number;
+}
+
+/** Terminal states of an analysis. */
+export const AnalysisStatus = {
+  queued: 'queued',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const;
+
+/** One of the {@link AnalysisStatus} values. */
+export type AnalysisStatus = (typeof AnalysisStatus)[keyof typeof AnalysisStatus];
+
+/** Report schema v1 (DESIGN.md "Report schema v1"). */
+export interface AnalysisResult {
+  schemaVersion: 1;
+  id: string;
+  source: string;
+  status: AnalysisStatus;
+  media: {
+    durationSec: number | null;
+    video: { codec: string; width: number; height: number; fps: number } | null;
+    audio: { codec: string; sampleRate: number; channels: number } | null;
+  };
+  stats: AnalysisStats;
+  defects: DefectEvent[];
+  /** Present when status is `failed`. */
+  error?: { code: string; message: string };
+}
+
+/** Receives defect events while an analysis runs. */
+export interface DefectListener {
+  onDefectOpened?(streamId: string, event: DefectEvent): void;
+  onDefectClosed?(streamId: string, event: DefectEvent): void;
+}
+
+/** Describes the stream an aggregator is about to receive. */
+export interface StreamStart {
+  streamId: string;
+  source: string;
+  media: MediaInfo;
+  /** Defect types whose scores will arrive, and the detector names that produce them. */
+  detectors: DetectorInfo[];
+}
+
+/**
+ * Turns per-frame scores into DefectEvents with hysteresis and minimum durations, raising
+ * opened/closed callbacks as it goes. Implemented in this lib by `createAggregator`.
+ */
+export interface Aggregator {
+  /** Starts a stream. Idempotent for the same streamId. */
+  start(stream: StreamStart): Promise<void>;
+  /** Adds one detection batch. Batches of one group arrive in seq order; groups interleave. */
+  ingest(batch: DetectionBatch): Promise<void>;
+  /** Closes every open event and returns the stream's defects, ordered by start time. */
+  finish(streamId: string): Promise<DefectEvent[]>;
+}
