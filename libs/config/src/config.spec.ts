@@ -16,6 +16,11 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ dataDir: '/tmp/x', ioTimeoutSec: 3, allowPrivateSources: true });
   });
 
+  it('lets the environment win over an app default', () => {
+    expect(loadConfig({}, {}, { logLevel: 'warn' }).logLevel).toBe('warn');
+    expect(loadConfig({ FRAMEWATCH_LOG_LEVEL: 'debug' }, {}, { logLevel: 'warn' }).logLevel).toBe('debug');
+  });
+
   it('fails naming the variable', () => {
     expect(() => loadConfig({ FRAMEWATCH_IO_TIMEOUT_SEC: 'soon' })).toThrow(/FRAMEWATCH_IO_TIMEOUT_SEC/);
     expect(() => loadConfig({ FRAMEWATCH_LOG_LEVEL: 'loud' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));

@@ -54,15 +54,19 @@ export function envVarFor(key: ConfigKey): string {
  *
  * @param env - the environment to read; `process.env` by default (the only place it is read).
  * @param overrides - values from CLI flags; they win over the environment.
+ * @param defaults - an app's own defaults (e.g. the CLI logs only warnings); the environment wins over them.
  * @example
  * const config = loadConfig(process.env, { dataDir: opts.dataDir });
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<Record<ConfigKey, string | number | boolean | undefined>> = {},
+  defaults: Partial<Record<ConfigKey, string | number | boolean>> = {},
 ): FramewatchConfig {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape) as ConfigKey[]) {
+    const appDefault = defaults[key];
+    if (appDefault !== undefined) raw[key] = String(appDefault);
     const fromEnv = env[envVarFor(key)];
     if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
     const override = overrides[key];

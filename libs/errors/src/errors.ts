@@ -46,6 +46,8 @@ export const ExitCode = {
   DEFECTS_FOUND: 1,
   BAD_INPUT: 2,
   INTERNAL: 3,
+  /** Interrupted by SIGINT/SIGTERM (128 + 2, the shell convention). */
+  INTERRUPTED: 130,
 } as const;
 
 /** One of the {@link ExitCode} values. */
@@ -171,9 +173,10 @@ export function toFramewatchError(err: unknown): FramewatchError {
   return new FramewatchError('INTERNAL', `internal error: ${message}`, { cause: err });
 }
 
-/** The CLI exit code for an error: 2 for bad input or usage, 3 for anything else. */
+/** The CLI exit code for an error: 2 for bad input or usage, 130 when cancelled, 3 for anything else. */
 export function exitCodeFor(err: unknown): ExitCode {
   const fw = toFramewatchError(err);
+  if (fw.code === 'CANCELLED') return ExitCode.INTERRUPTED;
   return badInputCodes.has(fw.code) ? ExitCode.BAD_INPUT : ExitCode.INTERNAL;
 }
 

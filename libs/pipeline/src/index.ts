@@ -15,3 +15,8 @@ export type {
   SourceRef,
   StreamStart,
 } from './contracts';
+export { createAggregator, defaultEventRules } from './aggregator';
+export type { AggregatorOptions, EventRule } from './aggregator';
+export { mergeNeeds, runAnalysis } from './runner';
+export type { AnalysisProgress, AnalysisRequest, RunnerComponents } from './runner';
+export { formatTimecode, renderReportHtml, summarizeDefects } from './report';

@@ -1,1 +1,4 @@
-// Public API of storage.
+export { RESULT_ID_PATTERN, compareResultIds } from './result-store';
+export type { ListResultsOptions, ResultStore } from './result-store';
+export { createLocalResultStore } from './local-result-store';
+export type { LocalResultStoreOptions } from './local-result-store';

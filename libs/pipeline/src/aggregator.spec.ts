@@ -1,0 +1,104 @@
+import type { DetectionBatch, FrameScore } from '@framewatch/frame-codec';
+import { createAggregator } from './aggregator';
+import type { DefectEvent, DetectorInfo, MediaInfo } from './contracts';
+
+const media: MediaInfo = { durationSec: 20, formatName: 'mp4', video: { codec: 'h264', width: 320, height: 180, fps: 25 }, audio: null };
+const black: DetectorInfo = { name: 'black', defect: 'black', needs: { video: { width: 320, height: 180 }, audio: null } };
+const silence: DetectorInfo = { name: 'silence', defect: 'silence', needs: { video: null, audio: { sampleRate: 48000, channels: 1 } } };
+
+/** Frames at 25 fps whose `name` score is given by `scoreAt(i)`. */
+function frames(name: string, count: number, scoreAt: (i: number) => number, from = 0): FrameScore[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    return { target: 'video', index: i, pts: i * 0.04, durationSec: 0.04, scores: { [name]: scoreAt(i) } };
+  });
+}
+
+function batches(name: string, scores: FrameScore[], per = 25, group = 'default'): DetectionBatch[] {
+  const out: DetectionBatch[] = [];
+  for (let s = 0; s * per < scores.length; s++) {
+    out.push({ streamId: 's', seq: s, group, detectors: [name], scores: scores.slice(s * per, (s + 1) * per), final: (s + 1) * per >= scores.length });
+  }
+  return out;
+}
+
+async function run(detectors: DetectorInfo[], input: DetectionBatch[], rules = {}): Promise<{ defects: DefectEvent[]; log: string[] }> {
+  const log: string[] = [];
+  const agg = createAggregator({
+    rules,
+    listener: {
+      onDefectOpened: (_id, e) => log.push(`open ${e.type} ${e.startSec}`),
+      onDefectClosed: (_id, e) => log.push(`close ${e.type} ${e.startSec}-${e.endSec}`),
+    },
+  });
+  await agg.start({ streamId: 's', source: 'x', media, detectors });
+  for (const b of input) await agg.ingest(b);
+  return { defects: await agg.finish('s'), log };
+}
+
+describe('createAggregator', () => {
+  it('reports a 2 s black segment with frame-exact boundaries', async () => {
+    const { defects } = await run([black], batches('black', frames('black', 250, (i) => (i >= 100 && i < 150 ? 0.95 : 0.02))));
+    expect(defects).toHaveLength(1);
+    expect(defects[0]).toMatchObject({ type: 'black', startSec: 4, endSec: 6 });
+    expect(defects[0]?.confidence).toBeCloseTo(0.95, 3);
+  });
+
+  it('drops runs shorter than the minimum duration', async () => {
+    const { defects, log } = await run([black], batches('black', frames('black', 100, (i) => (i >= 10 && i < 15 ? 0.9 : 0))));
+    expect(defects).toEqual([]);
+    expect(log).toEqual([]);
+  });
+
+  it('keeps one event across a short dip (hysteresis and max gap)', async () => {
+    // 0.45 is below the open bar but above the hold bar; two frames at 0.1 are a gap shorter than 0.2 s.
+    const score = (i: number): number => (i < 50 || i >= 150 ? 0 : i === 80 ? 0.45 : i === 100 || i === 101 ? 0.1 : 0.9);
+    const { defects } = await run([black], batches('black', frames('black', 200, score)));
+    expect(defects).toHaveLength(1);
+    expect(defects[0]).toMatchObject({ startSec: 2, endSec: 6 });
+  });
+
+  it('splits events separated by more than the max gap', async () => {
+    const score = (i: number): number => ((i >= 20 && i < 60) || (i >= 80 && i < 120) ? 0.9 : 0);
+    const { defects } = await run([black], batches('black', frames('black', 150, score)));
+    expect(defects.map((d) => [d.startSec, d.endSec])).toEqual([
+      [0.8, 2.4],
+      [3.2, 4.8],
+    ]);
+  });
+
+  it('raises opened while the defect runs and closed when it ends', async () => {
+    const { log } = await run([black], batches('black', frames('black', 200, (i) => (i >= 25 && i < 125 ? 1 : 0))));
+    expect(log).toEqual(['open black 1', 'close black 1-5']);
+  });
+
+  it('closes an event still open at the end of the stream', async () => {
+    const { defects, log } = await run([black], batches('black', frames('black', 100, (i) => (i >= 50 ? 1 : 0))));
+    expect(defects).toEqual([expect.objectContaining({ startSec: 2, endSec: 4 })]);
+    expect(log).toEqual(['open black 2', 'close black 2-4']);
+  });
+
+  it('merges interleaved batches from two detector groups', async () => {
+    const video = batches('black', frames('black', 100, (i) => (i >= 25 && i < 75 ? 1 : 0)), 25, 'video');
+    const audio = batches(
+      'silence',
+      frames('silence', 100, (i) => (i >= 10 && i < 60 ? 1 : 0)).map((f) => ({ ...f, target: 'audio' as const })),
+      25,
+      'audio',
+    );
+    const interleaved = video.flatMap((b, i) => [b, audio[i] as DetectionBatch]);
+    const { defects } = await run([black, silence], interleaved);
+    expect(defects.map((d) => `${d.type}@${d.startSec}-${d.endSec}`)).toEqual(['silence@0.4-2.4', 'black@1-3']);
+  });
+
+  it('honours per-type rule overrides', async () => {
+    const input = batches('black', frames('black', 100, (i) => (i >= 10 && i < 15 ? 0.9 : 0)));
+    const { defects } = await run([black], input, { black: { minDurationSec: 0.1 } });
+    expect(defects).toEqual([expect.objectContaining({ startSec: 0.4, endSec: 0.6 })]);
+  });
+
+  it('rejects batches for a stream it was not started for', async () => {
+    const agg = createAggregator();
+    await expect(agg.ingest(batches('black', frames('black', 1, () => 0))[0] as DetectionBatch)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

@@ -1,0 +1,119 @@
+import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
+import { createAggregator } from './aggregator';
+import type { DecodeSpec, Detector, DetectorInfo, MediaConverter, MediaInfo } from './contracts';
+import { mergeNeeds, runAnalysis } from './runner';
+
+const media: MediaInfo = {
+  durationSec: 4,
+  formatName: 'mp4',
+  video: { codec: 'h264', width: 640, height: 360, fps: 25 },
+  audio: { codec: 'aac', sampleRate: 48000, channels: 2 },
+};
+
+/** An in-memory converter: 4 s of 25 fps frames whose first luma byte is the frame index. */
+function memoryConverter(seen: DecodeSpec[]): MediaConverter {
+  return {
+    probe: async () => media,
+    async *decode(_source, spec, { streamId }) {
+      seen.push(spec);
+      for (let seq = 0; seq < 4; seq++) {
+        const video = Array.from({ length: 25 }, (_, k) => {
+          const index = seq * 25 + k;
+          return { pts: index * 0.04, index, width: 2, height: 1, format: 'gray' as const, planes: [new Uint8Array([index, 0])] };
+        });
+        yield { streamId, seq, startSec: seq, endSec: seq + 1, video, audio: [], final: seq === 3 } satisfies FrameBatch;
+      }
+    },
+  };
+}
+
+/** A detector group flagging frames 25..74 as `name`, taking `delayMs` per batch. */
+function rangeDetector(info: DetectorInfo, delayMs: number, calls: string[]): Detector {
+  return {
+    describe: async () => ({ group: info.name, detectors: [info] }),
+    async detect(batch): Promise<DetectionBatch> {
+      calls.push(`${info.name}:${batch.seq}`);
+      await new Promise((r) => setTimeout(r, delayMs));
+      return {
+        streamId: batch.streamId,
+        seq: batch.seq,
+        group: info.name,
+        detectors: [info.name],
+        final: batch.final,
+        scores: batch.video.map((f) => ({
+          target: 'video',
+          index: f.index,
+          pts: f.pts,
+          durationSec: 0.04,
+          scores: { [info.name]: f.index >= 25 && f.index < 75 ? 1 : 0 },
+        })),
+      };
+    },
+    release: async () => undefined,
+  };
+}
+
+const black: DetectorInfo = { name: 'black', defect: 'black', needs: { video: { width: 320, height: 180 }, audio: null } };
+const freeze: DetectorInfo = { name: 'freeze', defect: 'freeze', needs: { video: { width: 160, height: 90 }, audio: null } };
+
+describe('mergeNeeds', () => {
+  it('takes the largest luma size and never upscales', () => {
+    expect(mergeNeeds([black.needs, freeze.needs], media, 25).video).toEqual({ width: 320, height: 180 });
+    expect(mergeNeeds([{ video: { width: 1920, height: 1080 }, audio: null }], media, 25).video).toEqual({ width: 0, height: 0 });
+    expect(mergeNeeds([black.needs, { video: { width: 0, height: 0 }, audio: null }], media, 25).video).toEqual({ width: 0, height: 0 });
+  });
+
+  it('decodes no audio when no detector needs it, and none when the source lacks it', () => {
+    expect(mergeNeeds([black.needs], media, 25).audio).toBeNull();
+    const silence = { video: null, audio: { sampleRate: 48000, channels: 1 } };
+    expect(mergeNeeds([silence], media, 25).audio).toEqual({ sampleRate: 48000, channels: 1 });
+    expect(mergeNeeds([silence], { ...media, audio: null }, 25).audio).toBeNull();
+  });
+});
+
+describe('runAnalysis', () => {
+  it('fans every batch out to each detector group and aggregates both', async () => {
+    const calls: string[] = [];
+    const specs: DecodeSpec[] = [];
+    const progress: number[] = [];
+    const result = await runAnalysis(
+      {
+        converter: memoryConverter(specs),
+        detectors: [rangeDetector(black, 5, calls), rangeDetector(freeze, 1, calls)],
+        aggregator: createAggregator(),
+      },
+      { id: 'an-1', source: { url: 'clip.mp4' }, onProgress: (p) => progress.push(p.videoFrames) },
+    );
+    expect(specs[0]?.video).toEqual({ width: 320, height: 180 });
+    expect(calls.filter((c) => c.startsWith('black'))).toEqual(['black:0', 'black:1', 'black:2', 'black:3']);
+    expect(calls.filter((c) => c.startsWith('freeze'))).toHaveLength(4);
+    expect(result.defects.map((d) => `${d.type}@${d.startSec}-${d.endSec}`)).toEqual(['black@1-3', 'freeze@1-3']);
+    expect(result.stats.videoFrames).toBe(100);
+    expect(progress).toEqual([25, 50, 75, 100]);
+    expect(result).toMatchObject({ schemaVersion: 1, id: 'an-1', status: 'succeeded', source: 'clip.mp4' });
+  });
+
+  it('stops with CANCELLED when the signal aborts', async () => {
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const run = runAnalysis(
+      { converter: memoryConverter([]), detectors: [rangeDetector(black, 20, calls)], aggregator: createAggregator() },
+      { id: 'an-2', source: { url: 'clip.mp4' }, signal: controller.signal, onProgress: () => controller.abort() },
+    );
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(calls.length).toBeLessThan(4);
+  });
+
+  it('surfaces a detector failure as the analysis error', async () => {
+    const failing: Detector = {
+      describe: async () => ({ group: 'bad', detectors: [black] }),
+      detect: async () => {
+        throw new Error('boom');
+      },
+      release: async () => undefined,
+    };
+    await expect(
+      runAnalysis({ converter: memoryConverter([]), detectors: [failing], aggregator: createAggregator() }, { id: 'an-3', source: { url: 'x' } }),
+    ).rejects.toThrow('boom');
+  });
+});

@@ -1,0 +1,159 @@
+import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
+import { CancelledError, InputError } from '@framewatch/errors';
+import type {
+  Aggregator,
+  AnalysisResult,
+  DecodeSpec,
+  Detector,
+  DetectorInfo,
+  MediaConverter,
+  MediaInfo,
+  MediaNeeds,
+  SourceRef,
+} from './contracts';
+
+/** The components an analysis runs on; each may be local or a remote binding. */
+export interface RunnerComponents {
+  converter: MediaConverter;
+  /** One entry per detector group; the converter's batches fan out to every group. */
+  detectors: Detector[];
+  aggregator: Aggregator;
+}
+
+/** Progress of a running analysis, reported after every batch. */
+export interface AnalysisProgress {
+  mediaSec: number;
+  durationSec: number | null;
+  videoFrames: number;
+  audioChunks: number;
+}
+
+/** One analysis to run. */
+export interface AnalysisRequest {
+  id: string;
+  source: SourceRef;
+  /** Name shown in the report (`source` field); the URL or file name by default. */
+  sourceLabel?: string;
+  framesPerBatch?: number;
+  signal?: AbortSignal;
+  /** Batches detected concurrently while later ones decode (≥ 1). */
+  maxInFlight?: number;
+  onProgress?: (progress: AnalysisProgress) => void;
+  /** Called once the probe succeeded, before decoding starts. */
+  onMedia?: (media: MediaInfo) => void;
+}
+
+/**
+ * The decode that serves every detector: luma at the largest size asked for (0×0, the source's
+ * own size, wins over any reduced size) and audio at the highest rate and channel count asked for.
+ */
+export function mergeNeeds(needs: MediaNeeds[], media: MediaInfo, framesPerBatch: number): DecodeSpec {
+  let video: DecodeSpec['video'] = null;
+  let audio: DecodeSpec['audio'] = null;
+  for (const need of needs) {
+    if (need.video && media.video) {
+      if (!video) video = { ...need.video };
+      else if (need.video.width === 0 || video.width === 0) video = { width: 0, height: 0 };
+      else video = { width: Math.max(video.width, need.video.width), height: Math.max(video.height, need.video.height) };
+    }
+    if (need.audio && media.audio) {
+      audio = audio
+        ? { sampleRate: Math.max(audio.sampleRate, need.audio.sampleRate), channels: Math.max(audio.channels, need.audio.channels) }
+        : { ...need.audio };
+    }
+  }
+  if (video && media.video && video.width > 0 && (video.width >= media.video.width || video.height >= media.video.height)) {
+    // Never upscale: a reduced size at or above the source's is just the source's size.
+    video = { width: 0, height: 0 };
+  }
+  return { video, audio, framesPerBatch };
+}
+
+/**
+ * Runs one analysis in this process: probe, decode, fan each batch out to every detector group,
+ * aggregate. Decoding runs ahead in ffmpeg while the detectors score earlier batches; up to
+ * `maxInFlight` batches are in detection at once, and results are ingested in order.
+ *
+ * @example
+ * const result = await runAnalysis(
+ *   { converter: createMediaConverter(opts), detectors: [createDetector()], aggregator: createAggregator() },
+ *   { id: 'an-1', source: { url: 'clip.mp4' } },
+ * );
+ */
+export async function runAnalysis(components: RunnerComponents, request: AnalysisRequest): Promise<AnalysisResult> {
+  const { converter, detectors, aggregator } = components;
+  const started = performance.now();
+  const signal = request.signal;
+  throwIfAborted(signal);
+
+  const media = await converter.probe(request.source, signal);
+  request.onMedia?.(media);
+  const groups = await Promise.all(detectors.map((d) => d.describe()));
+  const infos: DetectorInfo[] = groups.flatMap((g) => g.detectors);
+  const spec = mergeNeeds(
+    infos.map((i) => i.needs),
+    media,
+    request.framesPerBatch ?? 25,
+  );
+  if (!spec.video && !spec.audio) {
+    throw new InputError('INPUT_UNSUPPORTED', 'the source has no stream the selected detectors can analyse');
+  }
+  // Only the detectors whose input exists can produce scores.
+  const active = infos.filter((i) => (i.needs.video ? spec.video !== null : true) && (i.needs.audio ? spec.audio !== null : true));
+  await aggregator.start({ streamId: request.id, source: request.source.url, media, detectors: active });
+
+  let videoFrames = 0;
+  let audioChunks = 0;
+  let mediaSec = 0;
+  const window: Promise<DetectionBatch[]>[] = [];
+  const maxInFlight = Math.max(1, request.maxInFlight ?? 2);
+
+  const drainOne = async (): Promise<void> => {
+    const results = await window.shift();
+    for (const result of results ?? []) await aggregator.ingest(result);
+  };
+
+  try {
+    for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal })) {
+      throwIfAborted(signal);
+      const pending = Promise.all(detectors.map((d) => d.detect(batch)));
+      pending.catch(() => undefined); // observed by drainOne; avoid an unhandled rejection meanwhile
+      window.push(pending);
+      count(batch);
+      if (window.length >= maxInFlight) await drainOne();
+      request.onProgress?.({ mediaSec, durationSec: media.durationSec, videoFrames, audioChunks });
+    }
+    while (window.length > 0) await drainOne();
+    throwIfAborted(signal);
+  } finally {
+    await Promise.all(detectors.map((d) => d.release(request.id).catch(() => undefined)));
+  }
+
+  const defects = await aggregator.finish(request.id);
+  const wallSec = (performance.now() - started) / 1000;
+  const analysedSec = media.durationSec ?? mediaSec;
+  return {
+    schemaVersion: 1,
+    id: request.id,
+    source: request.sourceLabel ?? request.source.url,
+    status: 'succeeded',
+    media: { durationSec: media.durationSec, video: media.video, audio: media.audio },
+    stats: {
+      videoFrames,
+      audioChunks,
+      wallSec: Math.round(wallSec * 1000) / 1000,
+      speed: wallSec > 0 ? Math.round((analysedSec / wallSec) * 10) / 10 : 0,
+    },
+    defects,
+  };
+
+  function count(batch: FrameBatch): void {
+    videoFrames += batch.video.length;
+    audioChunks += batch.audio.length;
+    mediaSec = Math.max(mediaSec, batch.endSec);
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
