@@ -20,11 +20,15 @@ export default [
       '@nx/enforce-module-boundaries': [
         'error',
         {
-          enforceBuildableLibDependency: true,
+          // Libraries are consumed as source through the path aliases and bundled into each app;
+          // none is built or published on its own, so "buildable lib" ordering does not apply
+          // (tools/fixtures has a build target only for its own CLI bundle).
+          enforceBuildableLibDependency: false,
           banTransitiveDependencies: true,
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
@@ -33,7 +37,7 @@ export default [
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:media-converter', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter'] },
             { sourceTag: 'scope:detector', onlyDependOnLibsWithTags: ['scope:shared', 'scope:detector'] },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:tools'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:tools'] },
           ],
         },

@@ -2,28 +2,28 @@ import { envVarFor, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('applies defaults when nothing is set', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ env: {} });
     expect(config.dataDir).toBe('./.framewatch');
     expect(config.allowPrivateSources).toBe(false);
     expect(config.framesPerBatch).toBe(25);
   });
 
   it('reads FRAMEWATCH_* variables and lets overrides win', () => {
-    const config = loadConfig(
-      { FRAMEWATCH_DATA_DIR: '/var/fw', FRAMEWATCH_IO_TIMEOUT_SEC: '3', FRAMEWATCH_ALLOW_PRIVATE_SOURCES: 'true' },
-      { dataDir: '/tmp/x' },
-    );
+    const config = loadConfig({
+      env: { FRAMEWATCH_DATA_DIR: '/var/fw', FRAMEWATCH_IO_TIMEOUT_SEC: '3', FRAMEWATCH_ALLOW_PRIVATE_SOURCES: 'true' },
+      overrides: { dataDir: '/tmp/x', ioTimeoutSec: undefined },
+    });
     expect(config).toMatchObject({ dataDir: '/tmp/x', ioTimeoutSec: 3, allowPrivateSources: true });
   });
 
   it('lets the environment win over an app default', () => {
-    expect(loadConfig({}, {}, { logLevel: 'warn' }).logLevel).toBe('warn');
-    expect(loadConfig({ FRAMEWATCH_LOG_LEVEL: 'debug' }, {}, { logLevel: 'warn' }).logLevel).toBe('debug');
+    expect(loadConfig({ env: {}, defaults: { logLevel: 'warn' } }).logLevel).toBe('warn');
+    expect(loadConfig({ env: { FRAMEWATCH_LOG_LEVEL: 'debug' }, defaults: { logLevel: 'warn' } }).logLevel).toBe('debug');
   });
 
   it('fails naming the variable', () => {
-    expect(() => loadConfig({ FRAMEWATCH_IO_TIMEOUT_SEC: 'soon' })).toThrow(/FRAMEWATCH_IO_TIMEOUT_SEC/);
-    expect(() => loadConfig({ FRAMEWATCH_LOG_LEVEL: 'loud' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => loadConfig({ env: { FRAMEWATCH_IO_TIMEOUT_SEC: 'soon' } })).toThrow(/FRAMEWATCH_IO_TIMEOUT_SEC/);
+    expect(() => loadConfig({ env: { FRAMEWATCH_LOG_LEVEL: 'loud' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('derives variable names from keys', () => {

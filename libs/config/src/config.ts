@@ -49,27 +49,31 @@ export function envVarFor(key: ConfigKey): string {
   return `FRAMEWATCH_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
+/** Where {@link loadConfig} reads from. */
+export interface LoadConfigOptions {
+  /** The environment to read; `process.env` by default (the only place it is read). */
+  env?: Record<string, string | undefined>;
+  /** Values from CLI flags; they win over the environment. Undefined entries are ignored. */
+  overrides?: Partial<Record<ConfigKey, string | number | boolean | undefined>>;
+  /** An app's own defaults (e.g. the CLI logs only warnings); the environment wins over them. */
+  defaults?: Partial<Record<ConfigKey, string | number | boolean>>;
+}
+
 /**
  * Reads and validates configuration. Fails fast with a {@link ConfigError} naming the variable.
  *
- * @param env - the environment to read; `process.env` by default (the only place it is read).
- * @param overrides - values from CLI flags; they win over the environment.
- * @param defaults - an app's own defaults (e.g. the CLI logs only warnings); the environment wins over them.
  * @example
- * const config = loadConfig(process.env, { dataDir: opts.dataDir });
+ * const config = loadConfig({ overrides: { dataDir: opts.dataDir }, defaults: { logLevel: 'warn' } });
  */
-export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
-  overrides: Partial<Record<ConfigKey, string | number | boolean | undefined>> = {},
-  defaults: Partial<Record<ConfigKey, string | number | boolean>> = {},
-): FramewatchConfig {
+export function loadConfig(options: LoadConfigOptions = {}): FramewatchConfig {
+  const env = options.env ?? process.env;
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape) as ConfigKey[]) {
-    const appDefault = defaults[key];
+    const appDefault = options.defaults?.[key];
     if (appDefault !== undefined) raw[key] = String(appDefault);
     const fromEnv = env[envVarFor(key)];
     if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
-    const override = overrides[key];
+    const override = options.overrides?.[key];
     if (override !== undefined) raw[key] = typeof override === 'string' ? override : String(override);
   }
   const parsed = schema.safeParse(raw);

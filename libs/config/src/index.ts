@@ -1,2 +1,2 @@
 export { envVarFor, loadConfig } from './config';
-export type { ConfigKey, FramewatchConfig } from './config';
+export type { ConfigKey, FramewatchConfig, LoadConfigOptions } from './config';

@@ -22,9 +22,9 @@ export interface EventRule {
  * follow broadcast practice and are explained in libs/detectors/THRESHOLDS.md.
  */
 export const defaultEventRules: Record<DefectType, EventRule> = {
-  black: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.5, maxGapSec: 0.2 },
-  freeze: { openScore: 0.5, holdScore: 0.4, minDurationSec: 1.0, maxGapSec: 0.2 },
-  silence: { openScore: 0.5, holdScore: 0.4, minDurationSec: 1.0, maxGapSec: 0.2 },
+  black: { openScore: 0.5, holdScore: 0.4, minDurationSec: 1.0, maxGapSec: 0.2 },
+  freeze: { openScore: 0.5, holdScore: 0.4, minDurationSec: 2.0, maxGapSec: 0.2 },
+  silence: { openScore: 0.5, holdScore: 0.4, minDurationSec: 2.0, maxGapSec: 0.2 },
   clipping: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.3 },
   macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5 },
   loudness: { openScore: 0.5, holdScore: 0.4, minDurationSec: 3.0, maxGapSec: 1.0 },

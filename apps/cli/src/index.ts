@@ -1,1 +1,0 @@
-// Public API of cli.

@@ -1,0 +1,74 @@
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '@framewatch/config';
+import { ExitCode, UsageError, exitCodeFor, toFramewatchError } from '@framewatch/errors';
+import { createLogger } from '@framewatch/observability';
+import { analyzeCommand } from './analyze';
+
+/** Prints one line for an error and returns its exit code; stack traces only at debug level. */
+function fail(err: unknown, debug: boolean): number {
+  const fw = toFramewatchError(err);
+  process.stderr.write(`framewatch: ${fw.code}: ${fw.message}\n`);
+  if (debug && fw.cause instanceof Error) process.stderr.write(`${fw.cause.stack ?? ''}\n`);
+  return exitCodeFor(fw);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  let exitCode: number = ExitCode.OK;
+
+  const program = new Command('framewatch')
+    .description('Watch audio/video files and streams for defects viewers notice.')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .showHelpAfterError(false);
+
+  program
+    .command('analyze')
+    .description('analyse a file or URL and write report.json and report.html')
+    .argument('<source>', 'a media file path or an http(s) URL')
+    .option('--json', 'print only the report JSON on stdout', false)
+    .option('--out <dir>', 'directory for report.json and report.html', 'framewatch-report')
+    .option('--detectors <list>', 'comma-separated detectors to run (default: all)')
+    .option('--fail-on-defect', 'exit 1 when any defect is found', false)
+    .option('--data-dir <dir>', 'data directory (FRAMEWATCH_DATA_DIR)')
+    .option('--allow-private-sources', 'allow URLs on loopback/private networks (FRAMEWATCH_ALLOW_PRIVATE_SOURCES)')
+    .addOption(new Option('--log-level <level>', 'log level on stderr (FRAMEWATCH_LOG_LEVEL)').choices(['error', 'warn', 'info', 'debug', 'silent']))
+    .action(async (source: string, opts: Record<string, unknown>) => {
+      const config = loadConfig({
+        overrides: {
+          dataDir: opts['dataDir'] as string | undefined,
+          allowPrivateSources: opts['allowPrivateSources'] as boolean | undefined,
+          logLevel: opts['logLevel'] as string | undefined,
+        },
+        defaults: { logLevel: 'warn' },
+      });
+      const log = createLogger({ name: 'cli', level: config.logLevel });
+      const detectors = typeof opts['detectors'] === 'string' ? opts['detectors'].split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      exitCode = await analyzeCommand(
+        source,
+        { json: opts['json'] === true, out: String(opts['out']), detectors, failOnDefect: opts['failOnDefect'] === true },
+        { config, log, term: { stdout: process.stdout, stderr: process.stderr }, signal: controller.signal },
+      );
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'node' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return ExitCode.OK; // --help, --version
+      return fail(new UsageError(err.message.replace(/^error: /, '')), false);
+    }
+    return fail(err, process.argv.includes('--log-level=debug'));
+  }
+}
+
+process.on('unhandledRejection', (err) => {
+  process.exitCode = fail(err, false);
+});
+
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,99 @@
+import { DEFAULT_ALLOWED_FORMATS, buildDecodeArgs, buildProbeArgs } from './args';
+import type { DecodeArgsPlan, FfmpegLimits } from './args';
+import type { ValidatedSource } from './source';
+
+const limits: FfmpegLimits = {
+  ioTimeoutSec: 15,
+  maxDurationSec: 21600,
+  probeSizeBytes: 5_000_000,
+  analyzeDurationSec: 5,
+  allowedFormats: DEFAULT_ALLOWED_FORMATS,
+};
+
+const sources: Record<string, ValidatedSource> = {
+  file: { kind: 'file', path: '/media/clip.mp4', sizeBytes: 1, ffmpegInput: 'file:/media/clip.mp4', display: 'clip.mp4' },
+  http: {
+    kind: 'url',
+    protocol: 'http:',
+    hostname: 'cdn.example.com',
+    addresses: ['93.184.216.34'],
+    ffmpegInput: 'http://cdn.example.com/clip.mp4',
+    display: 'http://cdn.example.com/clip.mp4',
+  },
+  https: {
+    kind: 'url',
+    protocol: 'https:',
+    hostname: 'cdn.example.com',
+    addresses: ['93.184.216.34'],
+    ffmpegInput: 'https://cdn.example.com/clip.mp4',
+    display: 'https://cdn.example.com/clip.mp4',
+  },
+};
+
+const video: DecodeArgsPlan['video'] = { streamIndex: 0, width: 320, height: 180, fps: { num: 25, den: 1 }, extractLuma: true };
+const audio: DecodeArgsPlan['audio'] = { streamIndex: 1, sampleRate: 48000, channels: 1 };
+const plans: Record<string, DecodeArgsPlan> = {
+  'video+audio': { video, audio },
+  'video only, RGB source': { video: { ...video, extractLuma: false }, audio: null },
+  'audio only': { video: null, audio },
+};
+
+const allArgv: Array<[string, string[]]> = [];
+for (const [sourceName, source] of Object.entries(sources)) {
+  allArgv.push([`probe ${sourceName}`, buildProbeArgs(source, limits)]);
+  for (const [planName, plan] of Object.entries(plans)) {
+    allArgv.push([`decode ${sourceName} ${planName}`, buildDecodeArgs(source, plan, limits)]);
+  }
+}
+
+function valueOf(argv: string[], flag: string): string | undefined {
+  const at = argv.indexOf(flag);
+  return at < 0 ? undefined : argv[at + 1];
+}
+
+describe('ffmpeg/ffprobe argv (S5)', () => {
+  it.each(allArgv)('%s matches its snapshot', (_name, argv) => {
+    expect(argv).toMatchSnapshot();
+  });
+
+  it.each(allArgv)('%s carries the protocol whitelist, demuxer whitelist and probe caps', (name, argv) => {
+    const source = sources[name.split(' ')[1]];
+    expect(valueOf(argv, '-protocol_whitelist')).toBe(
+      source.kind === 'file' ? 'file' : source.protocol === 'https:' ? 'https,tls,tcp' : 'http,tcp',
+    );
+    expect(valueOf(argv, '-format_whitelist')).not.toMatch(/\b(hls|concat|dash|image2|tty|lavfi)\b/);
+    expect(valueOf(argv, '-probesize')).toBe('5000000');
+    expect(valueOf(argv, '-analyzeduration')).toBe('5000000');
+    expect(argv).not.toContain('-safe');
+    // Input options come before the input they apply to.
+    expect(argv.indexOf('-protocol_whitelist')).toBeLessThan(argv.indexOf('-i'));
+    expect(valueOf(argv, '-i')).toBe(source.ffmpegInput);
+  });
+
+  it.each(allArgv)('%s has -rw_timeout exactly for network sources, and TLS verification for https', (name, argv) => {
+    const kind = name.split(' ')[1];
+    expect(valueOf(argv, '-rw_timeout')).toBe(kind === 'file' ? undefined : '15000000');
+    expect(valueOf(argv, '-tls_verify')).toBe(kind === 'https' ? '1' : undefined);
+  });
+
+  it.each(allArgv.filter(([name]) => name.startsWith('decode')))('%s is non-interactive, quiet and capped', (_name, argv) => {
+    expect(argv.slice(0, 5)).toEqual(['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error']);
+    const outputs = argv.filter((a) => a.startsWith('pipe:'));
+    expect(argv.filter((a) => a === '-t')).toHaveLength(outputs.length);
+    expect(valueOf(argv, '-t')).toBe('21600');
+  });
+
+  it('decodes reduced luma without colour conversion and on a constant-rate timeline', () => {
+    const argv = buildDecodeArgs(sources.file, plans['video+audio'], limits);
+    expect(valueOf(argv, '-vf')).toBe('extractplanes=y,scale=320:180:flags=fast_bilinear');
+    expect(valueOf(argv, '-fps_mode')).toBe('cfr');
+    expect(valueOf(argv, '-r')).toBe('25/1');
+    expect(argv.slice(-1)).toEqual(['pipe:3']);
+    expect(argv).toContain('pipe:1');
+  });
+
+  it('passes a CA bundle for https when one is configured', () => {
+    const argv = buildProbeArgs(sources.https, { ...limits, tlsCaFile: '/etc/framewatch/ca.pem' });
+    expect(valueOf(argv, '-ca_file')).toBe('/etc/framewatch/ca.pem');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The ffmpeg and ffprobe command lines, as pure functions so that a test can snapshot every code
+ * path (RELIABILITY S5). Nothing here spawns anything.
+ */
+import type { ValidatedSource } from './source';
+import { formatRational } from './timeline';
+import type { Rational } from './timeline';
+
+/**
+ * Demuxers the converter lets ffmpeg pick. Ordinary audio/video containers and elementary
+ * streams only: demuxers that open further URLs or files named inside the input (hls, dash,
+ * concat, imf, sdp/rtsp, image2 patterns) are left out until their references are validated in
+ * Node (RELIABILITY S2, S4), and so are oddities such as `tty`, which renders any `.txt` file as
+ * video. Matching is per name, so `mov` admits the `mov,mp4,m4a,3gp,3g2,mj2` demuxer.
+ */
+export const DEFAULT_ALLOWED_FORMATS = [
+  'mov',
+  'matroska',
+  'mpegts',
+  'flv',
+  'live_flv',
+  'avi',
+  'asf',
+  'mxf',
+  'gxf',
+  'dv',
+  'nut',
+  'ogg',
+  'mpeg',
+  'mpegvideo',
+  'm4v',
+  'h264',
+  'hevc',
+  'ivf',
+  'obu',
+  'av1',
+  'wtv',
+  'wav',
+  'w64',
+  'aiff',
+  'caf',
+  'au',
+  'mp3',
+  'aac',
+  'loas',
+  'ac3',
+  'eac3',
+  'dts',
+  'dtshd',
+  'truehd',
+  'mlp',
+  'flac',
+  'wv',
+  'ape',
+  'tta',
+  'amr',
+] as const;
+
+/** The caps and settings every ffmpeg/ffprobe command line carries. */
+export interface FfmpegLimits {
+  /** Network read/write timeout (`-rw_timeout`), seconds. */
+  ioTimeoutSec: number;
+  /** Media seconds decoded at most (`-t` on every output). */
+  maxDurationSec: number;
+  /** Bytes read while probing the container (`-probesize`). */
+  probeSizeBytes: number;
+  /** Media seconds analysed while probing streams (`-analyzeduration`). */
+  analyzeDurationSec: number;
+  /** Demuxer names ffmpeg may use (`-format_whitelist`). */
+  allowedFormats: readonly string[];
+  /** CA bundle for https certificate verification; the system trust store when absent. */
+  tlsCaFile?: string;
+}
+
+/** The streams one decode run writes, with their output geometry. */
+export interface DecodeArgsPlan {
+  /** Luma output on stdout (fd 1), or null. */
+  video: {
+    /** Index of the input stream (ffprobe's `index`). */
+    streamIndex: number;
+    width: number;
+    height: number;
+    /** Output frame rate of the constant-frame-rate timeline. */
+    fps: Rational;
+    /**
+     * True when the source pixel format is planar YUV/gray, where `extractplanes=y` hands the luma
+     * plane over without a colour conversion; false for RGB or palette sources, which swscale
+     * must convert to gray.
+     */
+    extractLuma: boolean;
+  } | null;
+  /** PCM float32 output on fd 3, or null. */
+  audio: { streamIndex: number; sampleRate: number; channels: number } | null;
+}
+
+/** File descriptors the decoder writes to: video on stdout, audio on an extra pipe. */
+export const DECODE_FDS = { video: 1, audio: 3 } as const;
+
+/** Protocols a source needs and nothing more: https needs `tls` and `tcp` under it in ffmpeg 5.1. */
+export function protocolWhitelist(source: ValidatedSource): string {
+  if (source.kind === 'file') return 'file';
+  return source.protocol === 'https:' ? 'https,tls,tcp' : 'http,tcp';
+}
+
+/** Input options shared by probe and decode, ending with `-i <input>`. */
+function inputArgs(source: ValidatedSource, limits: FfmpegLimits): string[] {
+  const args = [
+    '-protocol_whitelist',
+    protocolWhitelist(source),
+    '-format_whitelist',
+    limits.allowedFormats.join(','),
+    '-probesize',
+    String(Math.round(limits.probeSizeBytes)),
+    '-analyzeduration',
+    String(Math.round(limits.analyzeDurationSec * 1e6)),
+  ];
+  if (source.kind === 'url') {
+    args.push('-rw_timeout', String(Math.round(limits.ioTimeoutSec * 1e6)));
+    if (source.protocol === 'https:') {
+      // ffmpeg does not verify certificates unless asked to.
+      args.push('-tls_verify', '1');
+      if (limits.tlsCaFile !== undefined) args.push('-ca_file', limits.tlsCaFile);
+    }
+  }
+  args.push('-i', source.ffmpegInput);
+  return args;
+}
+
+/**
+ * ffprobe's argv for {@link MediaInfo}: JSON with only the fields the converter reads (tags and
+ * side data can be large and are attacker-controlled). ffprobe has no `-nostdin`; it is spawned
+ * with stdin closed instead. The log level is `warning`, one step above ffmpeg's, because the
+ * "misdetection possible" warning is what tells a text file named `.mp4` from a truncated mp4.
+ *
+ * @example
+ * spawn(ffprobePath, buildProbeArgs(source, limits), { stdio: ['ignore', 'pipe', 'pipe'] });
+ */
+export function buildProbeArgs(source: ValidatedSource, limits: FfmpegLimits): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-of',
+    'json',
+    '-show_entries',
+    'format=format_name,duration:stream=index,codec_type,codec_name,width,height,pix_fmt,' +
+      'avg_frame_rate,r_frame_rate,sample_rate,channels,sample_fmt:stream_disposition=attached_pic',
+    ...inputArgs(source, limits),
+  ];
+}
+
+/** ffprobe's argv listing the codecs it knows and whether it can decode them. */
+export function buildCodecListArgs(): string[] {
+  return ['-hide_banner', '-loglevel', 'error', '-codecs'];
+}
+
+/**
+ * ffmpeg's argv for one decode run: one process, one demux, video luma on fd 1 and float PCM on
+ * fd 3, both on the same constant-rate timeline that starts at the input's start time.
+ *
+ * Video: `extractplanes=y` (no colour conversion) then `scale` with `fast_bilinear`; at source size
+ * the scale is a pass-through that costs nothing measurable and pins the frame size, so a
+ * mid-stream resolution change cannot desynchronise the byte stream. `-fps_mode cfr -r fps`
+ * duplicates or drops frames so that frame `i` is at `i / fps`.
+ *
+ * Audio: `aresample=async=1:first_pts=0` pads a late start and fills gaps with silence so that
+ * sample `n` is at `n / rate` on the same timeline as the video.
+ *
+ * @example
+ * buildDecodeArgs(source, { video: { streamIndex: 0, width: 320, height: 180,
+ *   fps: { num: 25, den: 1 }, extractLuma: true }, audio: null }, limits);
+ */
+export function buildDecodeArgs(source: ValidatedSource, plan: DecodeArgsPlan, limits: FfmpegLimits): string[] {
+  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...inputArgs(source, limits)];
+  const duration = String(limits.maxDurationSec);
+  if (plan.video) {
+    const { streamIndex, width, height, fps, extractLuma } = plan.video;
+    const scale = `scale=${width}:${height}:flags=fast_bilinear`;
+    args.push(
+      '-map',
+      `0:${streamIndex}`,
+      '-vf',
+      extractLuma ? `extractplanes=y,${scale}` : `${scale},format=gray`,
+      '-fps_mode',
+      'cfr',
+      '-r',
+      formatRational(fps),
+      '-pix_fmt',
+      'gray',
+      '-c:v',
+      'rawvideo',
+      '-t',
+      duration,
+      '-f',
+      'rawvideo',
+      `pipe:${DECODE_FDS.video}`,
+    );
+  }
+  if (plan.audio) {
+    const { streamIndex, sampleRate, channels } = plan.audio;
+    args.push(
+      '-map',
+      `0:${streamIndex}`,
+      '-af',
+      `aresample=${sampleRate}:async=1:first_pts=0`,
+      '-ac',
+      String(channels),
+      '-ar',
+      String(sampleRate),
+      '-c:a',
+      'pcm_f32le',
+      '-t',
+      duration,
+      '-f',
+      'f32le',
+      `pipe:${DECODE_FDS.audio}`,
+    );
+  }
+  return args;
+}

@@ -1,0 +1,186 @@
+/**
+ * Probing a validated source with ffprobe, and the limits checked on what it finds.
+ */
+import { FramewatchError, InputError, SourceTimeoutError } from '@framewatch/errors';
+import type { MediaInfo } from '@framewatch/pipeline';
+import { buildCodecListArgs, buildProbeArgs } from './args';
+import { runCollected } from './child';
+import { classifyFfmpegFailure } from './errors';
+import type { ConverterSettings } from './settings';
+import type { ValidatedSource } from './source';
+import { parseRational, rationalValue } from './timeline';
+import type { Rational } from './timeline';
+
+/** The probe result plus what decode needs to address the chosen streams. */
+export interface ProbedMedia {
+  info: MediaInfo;
+  video: { index: number; width: number; height: number; fps: Rational; pixFmt: string | null } | null;
+  audio: { index: number; sampleRate: number; channels: number } | null;
+}
+
+/** The subset of ffprobe's JSON the converter reads. */
+interface FfprobeStream {
+  index?: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+  sample_fmt?: string;
+  disposition?: { attached_pic?: number };
+}
+
+interface FfprobeOutput {
+  format?: { format_name?: string; duration?: string };
+  streams?: FfprobeStream[];
+}
+
+// ffprobe's JSON for a sane file is a few KiB; a hostile one with thousands of streams is not.
+const maxProbeOutputBytes = 1024 * 1024;
+const fallbackFps: Rational = { num: 25, den: 1 };
+
+/**
+ * Runs ffprobe on a validated source and checks the result against the converter's limits.
+ *
+ * @throws InputError INPUT_NOT_MEDIA / INPUT_TRUNCATED / INPUT_NOT_FOUND / INPUT_UNSUPPORTED,
+ *   SourceTimeoutError, SourceRejectedError, CancelledError, or DECODE_FAILED (see
+ *   {@link classifyFfmpegFailure}).
+ */
+export async function probeSource(
+  settings: ConverterSettings,
+  source: ValidatedSource,
+  signal?: AbortSignal,
+): Promise<ProbedMedia> {
+  const { exit, stdout, stderr } = await runCollected(settings.ffprobePath, buildProbeArgs(source, settings.limits), {
+    deadlineMs: Math.min(settings.probeTimeoutSec, settings.maxWallSec) * 1000,
+    onDeadline: () => new SourceTimeoutError(`probing ${source.display} took longer than ${settings.probeTimeoutSec} s`),
+    signal,
+    maxStdoutBytes: maxProbeOutputBytes,
+  });
+  if (exit.code !== 0) {
+    const err = classifyFfmpegFailure(stderr, source, 'probe');
+    settings.logger?.debug({ source: source.display, code: err.code, stderr: String(err.cause) }, 'probe failed');
+    throw err;
+  }
+  let parsed: FfprobeOutput;
+  try {
+    parsed = JSON.parse(stdout) as FfprobeOutput;
+  } catch (cause) {
+    throw new FramewatchError('DECODE_FAILED', `ffprobe returned unreadable output for ${source.display}`, { cause });
+  }
+  return checkProbe(parsed, source.display, settings);
+}
+
+async function checkProbe(parsed: FfprobeOutput, display: string, settings: ConverterSettings): Promise<ProbedMedia> {
+  const streams = parsed.streams ?? [];
+  // Cover art in an mp3 or m4a is a one-frame "video" stream; it is not video to monitor.
+  const videoStream = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
+  const audioStream = streams.find((s) => s.codec_type === 'audio');
+  if (!videoStream && !audioStream) {
+    throw new InputError('INPUT_UNSUPPORTED', `${display} has no audio or video stream`);
+  }
+
+  let video: ProbedMedia['video'] = null;
+  if (videoStream) {
+    await requireDecodable(videoStream, videoStream.pix_fmt, display, settings);
+    const width = videoStream.width ?? 0;
+    const height = videoStream.height ?? 0;
+    if (width <= 0 || height <= 0) {
+      throw new InputError('INPUT_UNSUPPORTED', `${display} has a video stream without a frame size`);
+    }
+    if (width * height > settings.maxFramePixels) {
+      throw new InputError(
+        'INPUT_UNSUPPORTED',
+        `${display} has ${width}×${height} frames, more than the limit of ${settings.maxFramePixels} pixels`,
+        { detail: { limit: 'maxFramePixels', width, height } },
+      );
+    }
+    // avg_frame_rate is the stream's real cadence; r_frame_rate is ffmpeg's guess of the base
+    // rate and overshoots on variable-rate streams.
+    const fps = parseRational(videoStream.avg_frame_rate) ?? parseRational(videoStream.r_frame_rate) ?? fallbackFps;
+    video = { index: videoStream.index ?? 0, width, height, fps, pixFmt: videoStream.pix_fmt ?? null };
+  }
+
+  let audio: ProbedMedia['audio'] = null;
+  if (audioStream) {
+    await requireDecodable(audioStream, audioStream.sample_fmt, display, settings);
+    const sampleRate = Number(audioStream.sample_rate ?? 0);
+    const channels = audioStream.channels ?? 0;
+    if (!(sampleRate > 0) || !(channels > 0)) {
+      throw new InputError('INPUT_UNSUPPORTED', `${display} has an audio stream without a sample rate or channels`);
+    }
+    audio = { index: audioStream.index ?? 0, sampleRate, channels };
+  }
+
+  const duration = Number(parsed.format?.duration);
+  const durationSec = Number.isFinite(duration) && duration >= 0 ? duration : null;
+  if (durationSec !== null && durationSec > settings.maxDurationSec) {
+    throw new InputError(
+      'INPUT_UNSUPPORTED',
+      `${display} lasts ${Math.round(durationSec)} s, more than the limit of ${settings.maxDurationSec} s`,
+      { detail: { limit: 'maxDurationSec', durationSec } },
+    );
+  }
+
+  return {
+    info: {
+      durationSec,
+      formatName: parsed.format?.format_name ?? 'unknown',
+      video: video && {
+        codec: videoStream?.codec_name ?? 'unknown',
+        width: video.width,
+        height: video.height,
+        fps: rationalValue(video.fps),
+      },
+      audio: audio && { codec: audioStream?.codec_name ?? 'unknown', sampleRate: audio.sampleRate, channels: audio.channels },
+    },
+    video,
+    audio,
+  };
+}
+
+/**
+ * ffprobe leaves the pixel/sample format empty when it could not open a decoder, but also when
+ * the probe window held no decodable frame (a live stream joined mid-GOP). Only in that case is
+ * the codec list consulted, so the common path costs no extra process.
+ */
+async function requireDecodable(
+  stream: FfprobeStream,
+  decodedFormat: string | undefined,
+  display: string,
+  settings: ConverterSettings,
+): Promise<void> {
+  const codec = stream.codec_name;
+  if (codec === undefined || codec === 'none' || codec === 'unknown') {
+    throw new InputError('INPUT_UNSUPPORTED', `${display} has a ${stream.codec_type} stream in an unknown codec`);
+  }
+  if (decodedFormat !== undefined && decodedFormat !== 'unknown') return;
+  const decodable = await settings.decodableCodecs();
+  if (!decodable.has(codec)) {
+    throw new InputError('INPUT_UNSUPPORTED', `${display} uses the ${codec} codec, which this ffmpeg cannot decode`, {
+      detail: { codec },
+    });
+  }
+}
+
+/**
+ * Lists the codec names the given ffprobe can decode (`-codecs`, "D" in the first flag column).
+ */
+export async function listDecodableCodecs(ffprobePath: string): Promise<ReadonlySet<string>> {
+  const { exit, stdout } = await runCollected(ffprobePath, buildCodecListArgs(), {
+    deadlineMs: 10_000,
+    onDeadline: () => new FramewatchError('INTERNAL', 'listing ffprobe codecs timed out'),
+    maxStdoutBytes: maxProbeOutputBytes,
+  });
+  if (exit.code !== 0) throw new FramewatchError('INTERNAL', 'ffprobe -codecs failed');
+  const names = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    const match = /^ D[.E][VASDT.][.I][.L][.S] (\S+)/.exec(line);
+    if (match) names.add(match[1]);
+  }
+  return names;
+}

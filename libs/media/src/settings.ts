@@ -1,0 +1,27 @@
+/**
+ * The resolved settings one converter instance shares between probe and decode.
+ */
+import type { Logger } from '@framewatch/observability';
+import type { FfmpegLimits } from './args';
+import type { LookupFunction } from './source';
+
+/** The logger calls the converter makes; a pino logger from `createLogger` fits. */
+export type MediaLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
+
+/** Every option of the converter with its default applied. */
+export interface ConverterSettings {
+  ffmpegPath: string;
+  ffprobePath: string;
+  allowLocalFiles: boolean;
+  allowPrivateSources: boolean;
+  ioTimeoutSec: number;
+  maxWallSec: number;
+  probeTimeoutSec: number;
+  maxDurationSec: number;
+  maxFramePixels: number;
+  limits: FfmpegLimits;
+  logger?: MediaLogger;
+  lookup?: LookupFunction;
+  /** Codec names this ffprobe can decode, listed once per converter and cached. */
+  decodableCodecs: () => Promise<ReadonlySet<string>>;
+}
