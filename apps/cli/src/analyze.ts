@@ -49,6 +49,7 @@ export async function analyzeCommand(
     maxWallSec: config.maxWallSec,
     maxDurationSec: config.maxDurationSec,
     maxFramePixels: config.maxFramePixels,
+    decodeThreads: config.decodeThreads,
     logger: log,
   });
   const detector = createDetector({ detectors: options.detectors });

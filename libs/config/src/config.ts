@@ -34,6 +34,12 @@ const schema = z.object({
   maxDurationSec: positive.default(12 * 3600),
   /** Largest frame accepted, in pixels (`FRAMEWATCH_MAX_FRAME_PIXELS`); 8K by default. */
   maxFramePixels: positive.default(7680 * 4320),
+  /**
+   * ffmpeg decoder threads per stream (`FRAMEWATCH_DECODE_THREADS`); 0 lets ffmpeg use one per
+   * core. One is the cheapest in CPU per stream, which is what a monitor of many streams needs;
+   * 0 gives the shortest wall time for a single file.
+   */
+  decodeThreads: z.coerce.number().int().min(0).max(64).default(1),
   /** Video frames per FrameBatch (`FRAMEWATCH_FRAMES_PER_BATCH`). */
   framesPerBatch: z.coerce.number().int().min(1).max(1000).default(25),
 });

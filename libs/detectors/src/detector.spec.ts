@@ -75,7 +75,8 @@ describe('createDetector', () => {
     expect(v1.durationSec).toBeCloseTo(0.04, 12);
     expect(a1.durationSec).toBeCloseTo(0.04, 12);
     expect(v1.scores).toEqual({ black: 0, freeze: 0 });
-    expect(Object.keys(v1.detail ?? {})).toEqual(['black.ratio', 'freeze.changed', 'freeze.meanShift', 'freeze.mad']);
+    // Moving bars change far more than twice the threshold share, so the scan stopped early.
+    expect(Object.keys(v1.detail ?? {})).toEqual(['black.ratio', 'freeze.changed']);
     expect(a0.scores).toEqual({ silence: 0, clipping: 0 });
     expect(a1.scores.silence).toBe(1);
     expect(a1.detail?.['silence.dbfs']).toBe(-120);

@@ -64,7 +64,7 @@ interface StreamState {
  * `release`, the stream's final batch or a batch with `seq` 0; the first frame of a stream, and
  * every frame the black detector would call black, score 0 for freeze, so black is never
  * reported twice. Raw measurements go to `detail`: `black.ratio`; `freeze.changed`,
- * `freeze.meanShift`, `freeze.mad` (against the previous frame) and `freeze.drift` (against the
+ * `freeze.meanShift`, `freeze.mad` (against the previous frame, when it was compared in full) and `freeze.drift` (against the
  * reference); `silence.dbfs`; `clipping.share`, `clipping.peak`. Thresholds and the reasons for
  * them: libs/detectors/THRESHOLDS.md.
  *
@@ -119,8 +119,11 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       scores['freeze'] = freeze.score;
       if (freeze.motion !== null) {
         detail['freeze.changed'] = round6(freeze.motion.changedShare);
-        detail['freeze.meanShift'] = round6(freeze.motion.meanShift);
-        detail['freeze.mad'] = round6(freeze.motion.mad);
+        // A scan cut short on a clearly moving frame measured only part of the picture.
+        if (freeze.motion.complete) {
+          detail['freeze.meanShift'] = round6(freeze.motion.meanShift);
+          detail['freeze.mad'] = round6(freeze.motion.mad);
+        }
       }
       if (freeze.drift !== null) detail['freeze.drift'] = round6(freeze.drift.changedShare);
     }

@@ -30,6 +30,17 @@ describe('freeze', () => {
     expect(scores([still, noisy, still])[1]).toBe(1);
   });
 
+  it('stops scanning once the frame has clearly moved, and says so', () => {
+    const a = movingBars(W, H, 0);
+    const b = movingBars(W, H, 7);
+    const full = measureMotion(b, a, W * H, t.pixelDelta);
+    const cut = measureMotion(b, a, W * H, t.pixelDelta, 2 * t.changedShare * W * H);
+    expect(full.complete).toBe(true);
+    expect(cut.complete).toBe(false);
+    expect(cut.changedShare).toBeGreaterThan(2 * t.changedShare);
+    expect(cut.changedShare).toBeLessThan(full.changedShare);
+  });
+
   it('scores 0.5 when exactly the threshold share of pixels changed', () => {
     // 400×250 is 100 000 pixels, so 0.1 % is exactly 100 of them.
     const base = plane(400, 250, () => 100);

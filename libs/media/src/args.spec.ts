@@ -11,7 +11,7 @@ const limits: FfmpegLimits = {
 };
 
 const sources: Record<string, ValidatedSource> = {
-  file: { kind: 'file', path: '/media/clip.mp4', sizeBytes: 1, ffmpegInput: 'file:/media/clip.mp4', display: 'clip.mp4' },
+  file: { kind: 'file', path: '/media/clip.mp4', sizeBytes: 1, mtimeMs: 0, ffmpegInput: 'file:/media/clip.mp4', display: 'clip.mp4' },
   http: {
     kind: 'url',
     protocol: 'http:',
@@ -30,7 +30,7 @@ const sources: Record<string, ValidatedSource> = {
   },
 };
 
-const video: DecodeArgsPlan['video'] = { streamIndex: 0, width: 320, height: 180, fps: { num: 25, den: 1 }, extractLuma: true };
+const video = { streamIndex: 0, width: 320, height: 180, fps: { num: 25, den: 1 }, extractLuma: true, deblocked: false };
 const audio: DecodeArgsPlan['audio'] = { streamIndex: 1, sampleRate: 48000, channels: 1 };
 const plans: Record<string, DecodeArgsPlan> = {
   'video+audio': { video, audio },
@@ -52,6 +52,22 @@ function valueOf(argv: string[], flag: string): string | undefined {
 }
 
 describe('ffmpeg/ffprobe argv (S5)', () => {
+  it('skips deblocking only for reduced, non-exact luma', () => {
+    const reduced = buildDecodeArgs(sources.file, plans['video+audio'], limits);
+    expect(valueOf(reduced, '-skip_loop_filter')).toBe('all');
+    expect(reduced.indexOf('-skip_loop_filter')).toBeLessThan(reduced.indexOf('-i'));
+    expect(buildDecodeArgs(sources.file, { video: { ...video, deblocked: true }, audio: null }, limits)).not.toContain('-skip_loop_filter');
+    expect(buildDecodeArgs(sources.file, plans['audio only'], limits)).not.toContain('-skip_loop_filter');
+  });
+
+  it('sets the decoder thread count on the input when configured, and never on probes', () => {
+    const argv = buildDecodeArgs(sources.file, plans['video+audio'], { ...limits, decodeThreads: 1 });
+    expect(valueOf(argv, '-threads')).toBe('1');
+    expect(argv.indexOf('-threads')).toBeLessThan(argv.indexOf('-i'));
+    expect(buildProbeArgs(sources.file, { ...limits, decodeThreads: 1 })).not.toContain('-threads');
+    expect(buildDecodeArgs(sources.file, plans['video+audio'], limits)).not.toContain('-threads');
+  });
+
   it.each(allArgv)('%s matches its snapshot', (_name, argv) => {
     expect(argv).toMatchSnapshot();
   });

@@ -70,6 +70,12 @@ export interface FfmpegLimits {
   allowedFormats: readonly string[];
   /** CA bundle for https certificate verification; the system trust store when absent. */
   tlsCaFile?: string;
+  /**
+   * Decoder threads per decode (`-threads` on the input); 0 lets ffmpeg choose (one per core).
+   * Threads buy wall time at a CPU cost (synchronisation), so a monitor running many streams at
+   * once is cheapest with one thread each.
+   */
+  decodeThreads?: number;
 }
 
 /** The streams one decode run writes, with their output geometry. */
@@ -88,6 +94,8 @@ export interface DecodeArgsPlan {
      * must convert to gray.
      */
     extractLuma: boolean;
+    /** False skips H.264/HEVC in-loop deblocking (`-skip_loop_filter all`): cheaper, fine for reduced luma. */
+    deblocked: boolean;
   } | null;
   /** PCM float32 output on fd 3, or null. */
   audio: { streamIndex: number; sampleRate: number; channels: number } | null;
@@ -171,7 +179,9 @@ export function buildCodecListArgs(): string[] {
  *   fps: { num: 25, den: 1 }, extractLuma: true }, audio: null }, limits);
  */
 export function buildDecodeArgs(source: ValidatedSource, plan: DecodeArgsPlan, limits: FfmpegLimits): string[] {
-  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...inputArgs(source, limits)];
+  const threads = limits.decodeThreads === undefined ? [] : ['-threads', String(Math.max(0, Math.round(limits.decodeThreads)))];
+  const skipDeblock = plan.video !== null && !plan.video.deblocked ? ['-skip_loop_filter', 'all'] : [];
+  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...threads, ...skipDeblock, ...inputArgs(source, limits)];
   const duration = String(limits.maxDurationSec);
   if (plan.video) {
     const { streamIndex, width, height, fps, extractLuma } = plan.video;

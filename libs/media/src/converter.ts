@@ -39,6 +39,11 @@ export interface MediaConverterOptions {
   allowedFormats?: readonly string[];
   /** CA bundle for verifying https sources; the system trust store when absent. */
   tlsCaFile?: string;
+  /**
+   * Decoder threads per decode; 0 = ffmpeg's choice (one per core). Default 1: a monitor runs
+   * many streams side by side, and one thread per stream spends the least CPU per stream.
+   */
+  decodeThreads?: number;
   /** Receives warnings (partial decodes, dropped units) and debug lines. */
   logger?: MediaLogger;
   /** DNS lookup used to check URL destinations; the system resolver by default. */
@@ -56,6 +61,7 @@ export const MEDIA_CONVERTER_DEFAULTS = {
   probeTimeoutSec: 30,
   maxDurationSec: 6 * 3600,
   maxFramePixels: 4096 * 2304,
+  decodeThreads: 1,
   /** Bytes read while detecting the container (ffmpeg's own default, made explicit). */
   probeSizeBytes: 5_000_000,
   /** Media seconds analysed while detecting stream parameters. */
@@ -131,9 +137,11 @@ function resolveSettings(options: MediaConverterOptions): ConverterSettings {
       analyzeDurationSec: d.analyzeDurationSec,
       allowedFormats,
       tlsCaFile: options.tlsCaFile,
+      decodeThreads: options.decodeThreads ?? d.decodeThreads,
     },
     logger: options.logger,
     lookup: options.lookup,
+    recentFileProbes: new Map(),
     decodableCodecs: () => {
       codecs ??= listDecodableCodecs(ffprobePath).catch((err: unknown) => {
         codecs = undefined;

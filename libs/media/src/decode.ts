@@ -95,6 +95,8 @@ export function planDecode(probed: ProbedMedia, spec: DecodeSpec, maxFramePixels
       height,
       fps: source.fps,
       extractLuma: source.pixFmt !== null && planarLumaFormat.test(source.pixFmt),
+      // Unless asked for, reduced luma skips deblocking; full resolution is always deblocked.
+      deblocked: spec.video.deblocked === true || (width === source.width && height === source.height),
     };
   }
   let audio: DecodeArgsPlan['audio'] = null;

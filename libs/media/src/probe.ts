@@ -43,6 +43,33 @@ interface FfprobeOutput {
 const maxProbeOutputBytes = 1024 * 1024;
 const fallbackFps: Rational = { num: 25, den: 1 };
 
+/** How long a probe of an unchanged local file is reused, and how many are kept. */
+const fileProbeReuse = { ttlMs: 30_000, maxEntries: 32 } as const;
+
+/**
+ * Probes a source; a local file probed moments ago with the same size and mtime reuses that
+ * result (the runner's probe and the decode's plan need the same facts). URLs are always probed.
+ */
+export function probeSource(settings: ConverterSettings, source: ValidatedSource, signal?: AbortSignal): Promise<ProbedMedia> {
+  if (source.kind !== 'file') return runProbe(settings, source, signal);
+  const key = `${source.path}\0${source.sizeBytes}\0${source.mtimeMs}`;
+  const now = performance.now();
+  for (const [k, entry] of settings.recentFileProbes) {
+    if (now - entry.at > fileProbeReuse.ttlMs) settings.recentFileProbes.delete(k);
+  }
+  const hit = settings.recentFileProbes.get(key);
+  if (hit) return hit.probed;
+  const probed = runProbe(settings, source, signal);
+  // Only successes are reused: a failed or cancelled probe is tried again next time.
+  probed.catch(() => settings.recentFileProbes.delete(key));
+  if (settings.recentFileProbes.size >= fileProbeReuse.maxEntries) {
+    const oldest = settings.recentFileProbes.keys().next().value;
+    if (oldest !== undefined) settings.recentFileProbes.delete(oldest);
+  }
+  settings.recentFileProbes.set(key, { at: now, probed });
+  return probed;
+}
+
 /**
  * Runs ffprobe on a validated source and checks the result against the converter's limits.
  *
@@ -50,7 +77,7 @@ const fallbackFps: Rational = { num: 25, den: 1 };
  *   SourceTimeoutError, SourceRejectedError, CancelledError, or DECODE_FAILED (see
  *   {@link classifyFfmpegFailure}).
  */
-export async function probeSource(
+async function runProbe(
   settings: ConverterSettings,
   source: ValidatedSource,
   signal?: AbortSignal,

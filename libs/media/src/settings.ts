@@ -3,6 +3,7 @@
  */
 import type { Logger } from '@framewatch/observability';
 import type { FfmpegLimits } from './args';
+import type { ProbedMedia } from './probe';
 import type { LookupFunction } from './source';
 
 /** The logger calls the converter makes; a pino logger from `createLogger` fits. */
@@ -22,6 +23,11 @@ export interface ConverterSettings {
   limits: FfmpegLimits;
   logger?: MediaLogger;
   lookup?: LookupFunction;
+  /**
+   * Recent probes of local files by path, size and mtime: the runner probes, then decode needs the
+   * same facts, and a second ffprobe of an unchanged file would only cost CPU.
+   */
+  recentFileProbes: Map<string, { at: number; probed: Promise<ProbedMedia> }>;
   /** Codec names this ffprobe can decode, listed once per converter and cached. */
   decodableCodecs: () => Promise<ReadonlySet<string>>;
 }

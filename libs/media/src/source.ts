@@ -41,6 +41,8 @@ export interface ValidatedFileSource {
   /** Absolute path. */
   path: string;
   sizeBytes: number;
+  /** Last modification time (ms since the epoch), so a probe of a replaced file is never reused. */
+  mtimeMs: number;
   /** What ffmpeg is given: `file:` plus the absolute path, so no prefix is read as a protocol. */
   ffmpegInput: string;
   /** How the source is named in messages and logs. */
@@ -251,7 +253,7 @@ async function validateLocalFile(raw: string, rules: SourceRules): Promise<Valid
   } catch (cause) {
     throw new InputError('INPUT_NOT_FOUND', `${raw} cannot be read`, { cause });
   }
-  return { kind: 'file', path: absolute, sizeBytes: info.size, ffmpegInput: `file:${absolute}`, display: raw };
+  return { kind: 'file', path: absolute, sizeBytes: info.size, mtimeMs: info.mtimeMs, ffmpegInput: `file:${absolute}`, display: raw };
 }
 
 function truncate(text: string): string {

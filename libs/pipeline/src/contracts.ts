@@ -46,19 +46,30 @@ export interface MediaInfo {
   audio: { codec: string; sampleRate: number; channels: number } | null;
 }
 
-/**
- * What a detector needs decoded. Video is luma only at the given size: `{ width: 0, height: 0 }`
- * asks for the source's full resolution, since moving full-size planes costs CPU.
- */
+/** Luma a detector asks for. */
+export interface VideoNeed {
+  /** Plane size; `0×0` asks for the source's full resolution, since moving full-size planes costs CPU. */
+  width: number;
+  height: number;
+  /**
+   * Needs the decoder's in-loop deblocking filter applied (pictures exactly as a viewer sees
+   * them). Detectors that look at a reduced picture do not: averaging down to it smooths block
+   * edges far more than deblocking does, and skipping the filter saves about 12% of H.264 decode
+   * CPU. Full-resolution needs always get it.
+   */
+  deblocked?: boolean;
+}
+
+/** What a detector needs decoded: luma (video) and/or PCM audio. */
 export interface MediaNeeds {
-  video: { width: number; height: number } | null;
+  video: VideoNeed | null;
   audio: { sampleRate: number; channels: number } | null;
 }
 
 /** The decode the converter performs: the union of every active detector's needs. */
 export interface DecodeSpec {
-  /** Luma plane size; 0×0 means the source's own size. */
-  video: { width: number; height: number } | null;
+  /** Luma plane size (0×0 means the source's own size) and whether it must be deblocked. */
+  video: VideoNeed | null;
   audio: { sampleRate: number; channels: number } | null;
   /** Video frames (and audio chunks) per FrameBatch. */
   framesPerBatch: number;

@@ -14,6 +14,7 @@ export type {
   MediaNeeds,
   SourceRef,
   StreamStart,
+  VideoNeed,
 } from './contracts';
 export { createAggregator, defaultEventRules } from './aggregator';
 export type { AggregatorOptions, EventRule } from './aggregator';

@@ -58,9 +58,14 @@ const freeze: DetectorInfo = { name: 'freeze', defect: 'freeze', needs: { video:
 
 describe('mergeNeeds', () => {
   it('takes the largest luma size and never upscales', () => {
-    expect(mergeNeeds([black.needs, freeze.needs], media, 25).video).toEqual({ width: 320, height: 180 });
-    expect(mergeNeeds([{ video: { width: 1920, height: 1080 }, audio: null }], media, 25).video).toEqual({ width: 0, height: 0 });
-    expect(mergeNeeds([black.needs, { video: { width: 0, height: 0 }, audio: null }], media, 25).video).toEqual({ width: 0, height: 0 });
+    expect(mergeNeeds([black.needs, freeze.needs], media, 25).video).toEqual({ width: 320, height: 180, deblocked: false });
+    expect(mergeNeeds([{ video: { width: 1920, height: 1080 }, audio: null }], media, 25).video).toEqual({ width: 0, height: 0, deblocked: true });
+    expect(mergeNeeds([black.needs, { video: { width: 0, height: 0 }, audio: null }], media, 25).video).toEqual({ width: 0, height: 0, deblocked: true });
+  });
+
+  it('asks for deblocked pictures when any detector needs them', () => {
+    const exact = { video: { width: 160, height: 90, deblocked: true }, audio: null };
+    expect(mergeNeeds([black.needs, exact], media, 25).video).toEqual({ width: 320, height: 180, deblocked: true });
   });
 
   it('decodes no audio when no detector needs it, and none when the source lacks it', () => {
@@ -84,7 +89,7 @@ describe('runAnalysis', () => {
       },
       { id: 'an-1', source: { url: 'clip.mp4' }, onProgress: (p) => progress.push(p.videoFrames) },
     );
-    expect(specs[0]?.video).toEqual({ width: 320, height: 180 });
+    expect(specs[0]?.video).toEqual({ width: 320, height: 180, deblocked: false });
     expect(calls.filter((c) => c.startsWith('black'))).toEqual(['black:0', 'black:1', 'black:2', 'black:3']);
     expect(calls.filter((c) => c.startsWith('freeze'))).toHaveLength(4);
     expect(result.defects.map((d) => `${d.type}@${d.startSec}-${d.endSec}`)).toEqual(['black@1-3', 'freeze@1-3']);

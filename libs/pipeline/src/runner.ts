@@ -48,13 +48,15 @@ export interface AnalysisRequest {
  * own size, wins over any reduced size) and audio at the highest rate and channel count asked for.
  */
 export function mergeNeeds(needs: MediaNeeds[], media: MediaInfo, framesPerBatch: number): DecodeSpec {
-  let video: DecodeSpec['video'] = null;
+  let size: { width: number; height: number } | null = null;
+  let deblocked = false;
   let audio: DecodeSpec['audio'] = null;
   for (const need of needs) {
     if (need.video && media.video) {
-      if (!video) video = { ...need.video };
-      else if (need.video.width === 0 || video.width === 0) video = { width: 0, height: 0 };
-      else video = { width: Math.max(video.width, need.video.width), height: Math.max(video.height, need.video.height) };
+      deblocked ||= need.video.deblocked === true;
+      if (!size) size = { width: need.video.width, height: need.video.height };
+      else if (need.video.width === 0 || size.width === 0) size = { width: 0, height: 0 };
+      else size = { width: Math.max(size.width, need.video.width), height: Math.max(size.height, need.video.height) };
     }
     if (need.audio && media.audio) {
       audio = audio
@@ -62,10 +64,12 @@ export function mergeNeeds(needs: MediaNeeds[], media: MediaInfo, framesPerBatch
         : { ...need.audio };
     }
   }
-  if (video && media.video && video.width > 0 && (video.width >= media.video.width || video.height >= media.video.height)) {
+  if (size && media.video && size.width > 0 && (size.width >= media.video.width || size.height >= media.video.height)) {
     // Never upscale: a reduced size at or above the source's is just the source's size.
-    video = { width: 0, height: 0 };
+    size = { width: 0, height: 0 };
   }
+  // A full-resolution picture is what a viewer sees, so it is always deblocked.
+  const video: DecodeSpec['video'] = size ? { ...size, deblocked: deblocked || size.width === 0 } : null;
   return { video, audio, framesPerBatch };
 }
 
