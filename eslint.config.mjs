@@ -5,8 +5,10 @@ import nx from '@nx/eslint-plugin';
  * - type:app may import any lib, never another app.
  * - type:util libs (config, errors, observability, frame-codec) import only other utils.
  * - type:domain (pipeline: contracts, aggregator, runner) imports utils.
- * - type:feature / type:data-access libs implement the contracts; they import domain and utils,
- *   never each other, so only an app composes them.
+ * - type:feature / type:data-access libs implement the contracts and ports; they import domain
+ *   and utils, never each other, so only an app composes them.
+ * - type:service libs (jobs: the worker loop; http-api: the HTTP API) run components they are
+ *   given: they import domain, data-access (ports) and utils, never a feature lib.
  * - scope:* decides which component an app may compose: only scope:cli and scope:monolith reach
  *   every component.
  */
@@ -27,9 +29,10 @@ export default [
           banTransitiveDependencies: true,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:domain', 'type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:service', 'type:domain', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:service', 'type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:service', 'type:domain', 'type:feature', 'type:data-access', 'type:util', 'type:tool'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util'] },
@@ -37,8 +40,11 @@ export default [
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:media-converter', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter'] },
             { sourceTag: 'scope:detector', onlyDependOnLibsWithTags: ['scope:shared', 'scope:detector'] },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:tools'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:tools'] },
+            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
+            { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:shared', 'scope:aggregator'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:api', 'scope:tools'] },
+            { sourceTag: 'scope:monolith', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:api'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media-converter', 'scope:detector', 'scope:api', 'scope:tools'] },
           ],
         },
       ],

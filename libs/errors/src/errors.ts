@@ -27,6 +27,18 @@ export const ErrorCode = {
   CODEC_MALFORMED: 'CODEC_MALFORMED',
   /** The analysis was cancelled by its caller. */
   CANCELLED: 'CANCELLED',
+  /** No valid credential: missing, expired, not yet valid, wrong audience/issuer, bad signature, replayed. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** A valid credential that does not allow the operation. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Too many requests, or the job queue is full; retry later. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** A request body over the size limit. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A request body of a content type the endpoint does not accept. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A remote call failed in transport: the callee may or may not have run it. */
+  REMOTE_CALL_FAILED: 'REMOTE_CALL_FAILED',
   /** A requested record does not exist. */
   NOT_FOUND: 'NOT_FOUND',
   /** A conditional write lost against a concurrent writer. */
@@ -66,6 +78,12 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   DECODE_FAILED: 422,
   CODEC_MALFORMED: 400,
   CANCELLED: 409,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REMOTE_CALL_FAILED: 502,
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAVAILABLE: 503,
@@ -163,6 +181,26 @@ export class CodecError extends FramewatchError {
   override readonly name = 'CodecError';
   constructor(message: string, options: FramewatchErrorOptions = {}) {
     super('CODEC_MALFORMED', message, options);
+  }
+}
+
+/** Thrown when a request carries no valid credential (401). */
+export class AuthError extends FramewatchError {
+  override readonly name = 'AuthError';
+  constructor(message: string, options: FramewatchErrorOptions = {}) {
+    super('UNAUTHENTICATED', message, options);
+  }
+}
+
+/**
+ * Thrown by a remote binding when a call failed in transport (connection refused or reset, no
+ * response before the deadline, a non-Framewatch error response): the callee may or may not
+ * have run it, so only idempotent methods are retried.
+ */
+export class RemoteCallError extends FramewatchError {
+  override readonly name = 'RemoteCallError';
+  constructor(message: string, options: FramewatchErrorOptions = {}) {
+    super('REMOTE_CALL_FAILED', message, options);
   }
 }
 

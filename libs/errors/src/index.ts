@@ -1,4 +1,5 @@
 export {
+  AuthError,
   CancelledError,
   CodecError,
   ConfigError,
@@ -6,6 +7,7 @@ export {
   ExitCode,
   FramewatchError,
   InputError,
+  RemoteCallError,
   SourceRejectedError,
   SourceTimeoutError,
   UsageError,
