@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { FramewatchConfig } from '@framewatch/config';
 import { createDetector } from '@framewatch/detectors';
-import { createMediaConverter } from '@framewatch/media';
+import { createMediaConverter, mediaOptionsFromConfig } from '@framewatch/media';
 import type { Logger } from '@framewatch/observability';
 import { createAggregator, formatTimecode, renderReportHtml, runAnalysis, summarizeDefects } from '@framewatch/pipeline';
 import type { AnalysisResult, DefectEvent } from '@framewatch/pipeline';
@@ -40,18 +40,7 @@ export async function analyzeCommand(
   deps: { config: FramewatchConfig; log: Logger; term: Terminal; signal: AbortSignal },
 ): Promise<number> {
   const { config, log, term } = deps;
-  const converter = createMediaConverter({
-    ffmpegPath: config.ffmpegPath,
-    ffprobePath: config.ffprobePath,
-    allowLocalFiles: true,
-    allowPrivateSources: config.allowPrivateSources,
-    ioTimeoutSec: config.ioTimeoutSec,
-    maxWallSec: config.maxWallSec,
-    maxDurationSec: config.maxDurationSec,
-    maxFramePixels: config.maxFramePixels,
-    decodeThreads: config.decodeThreads,
-    logger: log,
-  });
+  const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log });
   const detector = createDetector({ detectors: options.detectors });
   const live = !options.json && term.stderr.isTTY === true;
   let bar: SingleBar | null = null;

@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '@framewatch/config';
 import { ExitCode, UsageError, exitCodeFor, toFramewatchError } from '@framewatch/errors';
 import { createLogger } from '@framewatch/observability';
+import path from 'node:path';
 import { analyzeCommand } from './analyze';
+import { serveCommand } from './serve';
 
 /** Prints one line for an error and returns its exit code; stack traces only at debug level. */
 function fail(err: unknown, debug: boolean): number {
@@ -51,6 +53,36 @@ async function main(argv: string[]): Promise<number> {
         { json: opts['json'] === true, out: String(opts['out']), detectors, failOnDefect: opts['failOnDefect'] === true },
         { config, log, term: { stdout: process.stdout, stderr: process.stderr }, signal: controller.signal },
       );
+    });
+
+  program
+    .command('serve')
+    .description('start a whole topology on this machine and print the API URL and a token')
+    .addOption(new Option('--topology <name>', 'how the components run').choices(['monolith', 'services', 'services-s3']).default('monolith'))
+    .option('--port <port>', 'API port (FRAMEWATCH_PORT)')
+    .option('--data-dir <dir>', 'data directory (FRAMEWATCH_DATA_DIR)')
+    .option('--allow-private-sources', 'allow source URLs on loopback/private networks (FRAMEWATCH_ALLOW_PRIVATE_SOURCES)')
+    .addOption(new Option('--log-level <level>', 'log level (FRAMEWATCH_LOG_LEVEL)').choices(['error', 'warn', 'info', 'debug', 'silent']))
+    .action(async (opts: Record<string, unknown>) => {
+      const config = loadConfig({
+        overrides: {
+          port: opts['port'] as string | undefined,
+          dataDir: opts['dataDir'] as string | undefined,
+          allowPrivateSources: opts['allowPrivateSources'] as boolean | undefined,
+          logLevel: opts['logLevel'] as string | undefined,
+        },
+        defaults: { logLevel: 'info' },
+      });
+      const log = createLogger({ name: 'serve', level: config.logLevel });
+      // The app bundles sit next to this one: dist/apps/<app>/main.js.
+      const appsDir = path.resolve(__dirname, '..');
+      exitCode = await serveCommand(opts['topology'] as 'monolith' | 'services' | 'services-s3', {
+        config,
+        log,
+        appsDir,
+        signal: controller.signal,
+        out: process.stdout,
+      });
     });
 
   try {

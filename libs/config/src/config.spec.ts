@@ -1,4 +1,4 @@
-import { envVarFor, loadConfig } from './config';
+import { childEnvironment, envVarFor, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('applies defaults when nothing is set', () => {
@@ -28,5 +28,10 @@ describe('loadConfig', () => {
 
   it('derives variable names from keys', () => {
     expect(envVarFor('maxFramePixels')).toBe('FRAMEWATCH_MAX_FRAME_PIXELS');
+  });
+
+  it('gives children the environment without inherited FRAMEWATCH_* settings', () => {
+    const env = childEnvironment({ FRAMEWATCH_PORT: '9' }, { PATH: '/bin', FRAMEWATCH_JWT_SECRET: 'x'.repeat(40), FRAMEWATCH_PORT: '1' });
+    expect(env).toEqual({ PATH: '/bin', FRAMEWATCH_PORT: '9' });
   });
 });

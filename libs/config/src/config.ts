@@ -42,6 +42,51 @@ const schema = z.object({
   decodeThreads: z.coerce.number().int().min(0).max(64).default(1),
   /** Video frames per FrameBatch (`FRAMEWATCH_FRAMES_PER_BATCH`). */
   framesPerBatch: z.coerce.number().int().min(1).max(1000).default(25),
+
+  // ── Services (apps/api, apps/monolith, the component apps) ──
+  /** Interface an app listens on (`FRAMEWATCH_HOST`); loopback unless deployed behind a load balancer. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port an app listens on (`FRAMEWATCH_PORT`); 0 picks a free one. */
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** How the components are deployed (`FRAMEWATCH_TOPOLOGY`): DESIGN.md "Topologies". */
+  topology: z.enum(['monolith', 'services', 'services-s3']).default('monolith'),
+  /**
+   * HS256 secret that API bearer tokens are signed with (`FRAMEWATCH_JWT_SECRET`, ≥ 32 chars).
+   * When unset, an app makes a random one and prints a dev token at start-up.
+   */
+  jwtSecret: z.string().min(32).optional(),
+  /** Expected `iss` of API tokens (`FRAMEWATCH_JWT_ISSUER`). */
+  jwtIssuer: z.string().min(1).default('framewatch'),
+  /** Expected `aud` of API tokens (`FRAMEWATCH_JWT_AUDIENCE`). */
+  jwtAudience: z.string().min(1).default('framewatch-api'),
+  /** Shared secret for signed service-to-service calls (`FRAMEWATCH_SERVICE_SECRET`, ≥ 32 chars). */
+  serviceSecret: z.string().min(32).optional(),
+  /** Detector groups a converter fans batches out to (`FRAMEWATCH_DETECTOR_URLS`, comma-separated). */
+  detectorUrls: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)),
+  /** The aggregator service (`FRAMEWATCH_AGGREGATOR_URL`). */
+  aggregatorUrl: z.string().default(''),
+  /** Detectors a detector app runs (`FRAMEWATCH_DETECTORS`, comma-separated); all when empty. */
+  detectors: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)),
+  /** Name of this detector group (`FRAMEWATCH_DETECTOR_GROUP`). */
+  detectorGroup: z.string().regex(/^[a-z0-9-]{1,32}$/).default('default'),
+  /** How frames reach detectors (`FRAMEWATCH_FRAME_HANDOFF`): `none` = in the call, `local` = via files (services-s3). */
+  frameHandoff: z.enum(['none', 'local']).default('none'),
+  /** Analyses one worker runs at once (`FRAMEWATCH_MAX_CONCURRENT_JOBS`). */
+  maxConcurrentJobs: z.coerce.number().int().min(1).max(256).default(2),
+  /** Queued + running jobs accepted before the API answers 429 (`FRAMEWATCH_MAX_QUEUED`). */
+  maxQueued: z.coerce.number().int().min(1).default(100),
+  /** Job lease length in seconds (`FRAMEWATCH_LEASE_SEC`). */
+  leaseSec: positive.default(30),
+  /** Largest upload accepted, bytes (`FRAMEWATCH_MAX_UPLOAD_BYTES`); 2 GiB by default. */
+  maxUploadBytes: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  /** API requests per client per minute (`FRAMEWATCH_RATE_LIMIT_PER_MIN`). */
+  rateLimitPerMin: z.coerce.number().int().positive().default(600),
 });
 
 /** Validated Framewatch configuration. */
@@ -91,4 +136,20 @@ export function loadConfig(options: LoadConfigOptions = {}): FramewatchConfig {
     });
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * The environment for a child process of ours: this process's environment (PATH, HOME, locale…)
+ * without any `FRAMEWATCH_*` variable, plus `settings`. Children get exactly the Framewatch
+ * settings they are given, never ones inherited by accident.
+ *
+ * @example
+ * spawn(process.execPath, [bundle], { env: childEnvironment({ FRAMEWATCH_PORT: '8081' }) });
+ */
+export function childEnvironment(settings: Record<string, string>, env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && !key.startsWith('FRAMEWATCH_')) out[key] = value;
+  }
+  return { ...out, ...settings };
 }

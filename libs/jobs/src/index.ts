@@ -1,1 +1,4 @@
-// Public API of jobs.
+export { createJobEventListener } from './events';
+export { createJobWorker } from './worker';
+export type { JobWorker, JobWorkerOptions } from './worker';
+export { resolveJobSource } from './source';

@@ -1,6 +1,6 @@
 import { DEFAULT_ALLOWED_FORMATS, buildDecodeArgs, buildProbeArgs } from './args';
 import type { DecodeArgsPlan, FfmpegLimits } from './args';
-import type { ValidatedSource } from './source';
+import type { ValidatedSource } from '@framewatch/source-rules';
 
 const limits: FfmpegLimits = {
   ioTimeoutSec: 15,

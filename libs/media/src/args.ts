@@ -2,7 +2,7 @@
  * The ffmpeg and ffprobe command lines, as pure functions so that a test can snapshot every code
  * path (RELIABILITY S5). Nothing here spawns anything.
  */
-import type { ValidatedSource } from './source';
+import type { ValidatedSource } from '@framewatch/source-rules';
 import { formatRational } from './timeline';
 import type { Rational } from './timeline';
 

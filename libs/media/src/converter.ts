@@ -9,8 +9,8 @@ import { DEFAULT_ALLOWED_FORMATS } from './args';
 import { decodeSource } from './decode';
 import { listDecodableCodecs, probeSource } from './probe';
 import type { ConverterSettings, MediaLogger } from './settings';
-import { validateSource } from './source';
-import type { LookupFunction } from './source';
+import { validateSource } from '@framewatch/source-rules';
+import type { LookupFunction } from '@framewatch/source-rules';
 
 /** Options of {@link createMediaConverter}. Every field has a safe default. */
 export interface MediaConverterOptions {

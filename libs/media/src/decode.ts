@@ -30,8 +30,8 @@ import { AudioChunker, FrameSplitter } from './pcm';
 import { probeSource } from './probe';
 import type { ProbedMedia } from './probe';
 import type { ConverterSettings } from './settings';
-import { validateSource } from './source';
-import type { ValidatedSource } from './source';
+import { validateSource } from '@framewatch/source-rules';
+import type { ValidatedSource } from '@framewatch/source-rules';
 import { AUDIO_ONLY_UNIT_RATE, rationalValue, unitTime } from './timeline';
 import type { Rational } from './timeline';
 

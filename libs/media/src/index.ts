@@ -2,7 +2,8 @@
 // process starts, and the pure argv builders that tests snapshot (RELIABILITY S5).
 export { createMediaConverter, MEDIA_CONVERTER_DEFAULTS } from './converter';
 export type { MediaConverterOptions } from './converter';
-export { validateSource, classifyAddress } from './source';
+export { mediaOptionsFromConfig } from './from-config';
+export { validateSource, classifyAddress } from '@framewatch/source-rules';
 export type {
   AddressClass,
   LookupAddress,
@@ -11,7 +12,7 @@ export type {
   ValidatedFileSource,
   ValidatedSource,
   ValidatedUrlSource,
-} from './source';
+} from '@framewatch/source-rules';
 export { buildDecodeArgs, buildProbeArgs, protocolWhitelist, DEFAULT_ALLOWED_FORMATS, DECODE_FDS } from './args';
 export type { DecodeArgsPlan, FfmpegLimits } from './args';
 export { classifyFfmpegFailure } from './errors';

@@ -7,7 +7,7 @@ import { buildCodecListArgs, buildProbeArgs } from './args';
 import { runCollected } from './child';
 import { classifyFfmpegFailure } from './errors';
 import type { ConverterSettings } from './settings';
-import type { ValidatedSource } from './source';
+import type { ValidatedSource } from '@framewatch/source-rules';
 import { parseRational, rationalValue } from './timeline';
 import type { Rational } from './timeline';
 

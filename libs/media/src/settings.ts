@@ -4,7 +4,7 @@
 import type { Logger } from '@framewatch/observability';
 import type { FfmpegLimits } from './args';
 import type { ProbedMedia } from './probe';
-import type { LookupFunction } from './source';
+import type { LookupFunction } from '@framewatch/source-rules';
 
 /** The logger calls the converter makes; a pino logger from `createLogger` fits. */
 export type MediaLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;

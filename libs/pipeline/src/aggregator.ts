@@ -128,7 +128,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 
   return {
     async start(stream: StreamStart): Promise<void> {
-      if (streams.has(stream.streamId)) return;
+      // A stream started again (a job resumed after its worker died) begins afresh.
       const tracks = new Map<string, Track>();
       for (const d of stream.detectors) {
         tracks.set(d.name, {

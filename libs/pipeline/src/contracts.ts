@@ -170,7 +170,7 @@ export interface StreamStart {
  * opened/closed callbacks as it goes. Implemented in this lib by `createAggregator`.
  */
 export interface Aggregator {
-  /** Starts a stream. Idempotent for the same streamId. */
+  /** Starts a stream, dropping any state left from an earlier attempt of the same streamId. Idempotent before the first ingest. */
   start(stream: StreamStart): Promise<void>;
   /** Adds one detection batch. Batches of one group arrive in seq order; groups interleave. */
   ingest(batch: DetectionBatch): Promise<void>;

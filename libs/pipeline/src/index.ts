@@ -21,3 +21,5 @@ export type { AggregatorOptions, EventRule } from './aggregator';
 export { mergeNeeds, runAnalysis } from './runner';
 export type { AnalysisProgress, AnalysisRequest, RunnerComponents } from './runner';
 export { formatTimecode, renderReportHtml, summarizeDefects } from './report';
+export { aggregatorContract, detectorContract, storedFrameDetectorContract } from './remote';
+export type { StoredFrameDetector } from './remote';

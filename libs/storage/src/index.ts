@@ -14,3 +14,9 @@ export type {
   ListJobsOptions,
   NewJob,
 } from './job-store';
+export { createSqliteJobStore } from './sqlite-job-store';
+export type { SqliteJobStoreOptions } from './sqlite-job-store';
+export { JOB_ID_PATTERN, createJobIdGenerator, jobPayloadHash } from './job-rules';
+export { createLocalFrameHandoff } from './local-frame-handoff';
+export type { LocalFrameHandoffOptions } from './local-frame-handoff';
+export { FRAME_KEY_MAX_SEGMENT, FRAME_KEY_PATTERN, assertFrameKey } from './frame-key';

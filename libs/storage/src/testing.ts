@@ -4,3 +4,7 @@
  */
 export { describeResultStoreConformance, sampleResult } from './testing/result-store.conformance';
 export type { MakeResultStore, ResultStoreConformanceHooks } from './testing/result-store.conformance';
+export { describeJobStoreConformance } from './testing/job-store.conformance';
+export type { JobStoreConformanceContext, MakeJobStore } from './testing/job-store.conformance';
+export { describeFrameHandoffConformance } from './testing/frame-handoff.conformance';
+export type { MakeFrameHandoff } from './testing/frame-handoff.conformance';

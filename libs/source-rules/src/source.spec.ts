@@ -1,9 +1,20 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import type { FramewatchError } from '@framewatch/errors';
 import { classifyAddress, validateSource } from './source';
 import type { LookupFunction, SourceRules } from './source';
-import { tempDir } from './testing/fixtures';
-import type { TempDir } from './testing/fixtures';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+interface TempDir {
+  dir: string;
+  file(name: string): string;
+  cleanup(): void;
+}
+
+function tempDir(prefix: string): TempDir {
+  const dir = mkdtempSync(path.join(tmpdir(), `framewatch-${prefix}-`));
+  return { dir, file: (name) => path.join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 const cli: SourceRules = { allowLocalFiles: true, allowPrivateSources: false };
 const api: SourceRules = { allowLocalFiles: false, allowPrivateSources: false };

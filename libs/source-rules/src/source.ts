@@ -9,7 +9,6 @@ import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, SourceRejectedError, SourceTimeoutError } from '@framewatch/errors';
-import type { SourceRef } from '@framewatch/pipeline';
 
 /** One resolved address, as `dns.promises.lookup(host, { all: true })` returns it. */
 export interface LookupAddress {
@@ -158,7 +157,7 @@ const defaultLookupTimeoutSec = 10;
  *   { allowLocalFiles: false, allowPrivateSources: false });
  * src.ffmpegInput; // 'https://cdn.example.com/clip.mp4'
  */
-export async function validateSource(source: SourceRef | string, rules: SourceRules): Promise<ValidatedSource> {
+export async function validateSource(source: { url: string } | string, rules: SourceRules): Promise<ValidatedSource> {
   const raw = typeof source === 'string' ? source : source?.url;
   if (typeof raw !== 'string' || raw.trim() === '') {
     throw new SourceRejectedError('source is empty');

@@ -1,0 +1,190 @@
+import { CancelledError, FramewatchError, toFramewatchError } from '@framewatch/errors';
+import type { Logger } from '@framewatch/observability';
+import { renderReportHtml, runAnalysis } from '@framewatch/pipeline';
+import type { RunnerComponents, SourceRef } from '@framewatch/pipeline';
+import { JobEventType } from '@framewatch/storage';
+import type { JobRecord, JobStore, ResultStore } from '@framewatch/storage';
+
+/** Options of {@link createJobWorker}. */
+export interface JobWorkerOptions {
+  jobs: JobStore;
+  results: ResultStore;
+  /** The components a job runs on, local or remote bindings; called once per job. */
+  components: (job: JobRecord) => RunnerComponents;
+  /** Where the worker reads a job's media from. */
+  resolveSource: (job: JobRecord) => SourceRef;
+  /** This worker's identity in leases (host + pid + random is a good choice). */
+  owner: string;
+  /** Jobs run at once by this worker. */
+  concurrency: number;
+  /** Lease length; a worker that dies loses its jobs to others after this long. */
+  leaseSec: number;
+  /** How often a running job's lease is extended (well under `leaseSec`). */
+  heartbeatSec: number;
+  /** How often the store is polled for work when idle. */
+  pollMs: number;
+  framesPerBatch: number;
+  logger: Logger;
+  /** Waits until defect events recorded so far are stored (called before a job completes). */
+  flushEvents?: () => Promise<void>;
+}
+
+/** A running worker. */
+export interface JobWorker {
+  /** Starts polling for jobs. */
+  start(): void;
+  /**
+   * Stops claiming and interrupts running jobs without completing them: their leases run out and
+   * a worker (this one after a restart, or another) resumes them. Resolves when they have ended.
+   */
+  stop(): Promise<void>;
+  /** Claims and runs at most one job now; false when there was none. For tests and tools. */
+  runOnce(): Promise<boolean>;
+  /** Jobs running now. */
+  active(): number;
+}
+
+/**
+ * The loop that turns queued jobs into results: claim with a lease, keep the lease alive,
+ * run the analysis on the components it is given, store the result, complete the job exactly
+ * once. A job whose worker dies is claimed again by any worker once its lease expires and runs
+ * from the start: results are keyed by job id, so the rerun overwrites nothing but itself.
+ * Cancellation (`requestCancel`) is seen on the next heartbeat.
+ *
+ * @example
+ * const worker = createJobWorker({ jobs, results, components: () => ({ converter, detectors, aggregator }),
+ *   resolveSource: resolveJobSource, owner: 'w1',
+ *   concurrency: 2, leaseSec: 30, heartbeatSec: 5, pollMs: 250, framesPerBatch: 25, logger });
+ * worker.start();
+ */
+export function createJobWorker(options: JobWorkerOptions): JobWorker {
+  const { jobs, results, logger } = options;
+  const running = new Map<string, Promise<void>>();
+  const controllers = new Set<AbortController>();
+  let timer: NodeJS.Timeout | null = null;
+  let stopping = false;
+
+  async function execute(job: JobRecord): Promise<void> {
+    const controller = new AbortController();
+    controllers.add(controller);
+    let leaseLost = false;
+    const heartbeat = setInterval(() => {
+      jobs
+        .heartbeat(job.id, options.owner, options.leaseSec)
+        .then((current) => {
+          if (current.cancelRequested && !controller.signal.aborted) controller.abort();
+        })
+        .catch((err: unknown) => {
+          if (err instanceof FramewatchError && err.code === 'CONFLICT') {
+            leaseLost = true;
+            controller.abort();
+          }
+          logger.warn({ err, jobId: job.id }, 'heartbeat failed');
+        });
+    }, options.heartbeatSec * 1000);
+    heartbeat.unref();
+    const log = logger.child({ jobId: job.id, attempt: job.attempts });
+    log.info('job started');
+    try {
+      await jobs.appendEvent(job.id, JobEventType.status, { status: 'running', attempt: job.attempts });
+      let lastProgress = 0;
+      const result = await runAnalysis(options.components(job), {
+        id: job.id,
+        source: options.resolveSource(job),
+        sourceLabel: labelOf(job),
+        framesPerBatch: options.framesPerBatch,
+        signal: controller.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastProgress < 1000) return;
+          lastProgress = now;
+          void jobs.appendEvent(job.id, JobEventType.progress, { ...p }).catch(() => undefined);
+        },
+      });
+      await options.flushEvents?.();
+      await results.put(result);
+      await results.putArtifact(job.id, 'report.html', renderReportHtml(result), 'text/html; charset=utf-8');
+      await finish(job, 'succeeded');
+      log.info({ defects: result.defects.length, wallSec: result.stats.wallSec }, 'job succeeded');
+    } catch (err) {
+      await options.flushEvents?.().catch(() => undefined);
+      if (leaseLost) {
+        log.warn('lease lost; another worker owns the job now');
+        return;
+      }
+      if (stopping) {
+        log.info('interrupted by shutdown; the job resumes when its lease expires');
+        return;
+      }
+      const fw = toFramewatchError(err);
+      if (fw instanceof CancelledError || fw.code === 'CANCELLED') {
+        await finish(job, 'cancelled');
+        log.info('job cancelled');
+      } else {
+        await finish(job, 'failed', { code: fw.code, message: fw.message });
+        log.warn({ code: fw.code, err: fw.code === 'INTERNAL' ? err : undefined }, `job failed: ${fw.message}`);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      controllers.delete(controller);
+    }
+  }
+
+  async function finish(
+    job: JobRecord,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    error?: { code: string; message: string },
+  ): Promise<void> {
+    try {
+      await jobs.complete(job.id, options.owner, error ? { status, error } : { status });
+      await jobs.appendEvent(job.id, JobEventType.status, error ? { status, error } : { status });
+    } catch (err) {
+      logger.warn({ err, jobId: job.id, status }, 'could not complete the job');
+    }
+  }
+
+  async function runOnce(): Promise<boolean> {
+    if (stopping || running.size >= options.concurrency) return false;
+    const job = await jobs.claim(options.owner, options.leaseSec);
+    if (!job) return false;
+    const done = execute(job).finally(() => running.delete(job.id));
+    running.set(job.id, done);
+    return true;
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      while (await runOnce()) {
+        // claim until full or the queue is empty
+      }
+    } catch (err) {
+      logger.warn({ err }, 'claiming jobs failed');
+    }
+  }
+
+  return {
+    start(): void {
+      if (timer) return;
+      stopping = false;
+      timer = setInterval(() => void tick(), options.pollMs);
+      void tick();
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      if (timer) clearInterval(timer);
+      timer = null;
+      for (const controller of controllers) controller.abort();
+      await Promise.allSettled([...running.values()]);
+    },
+    runOnce,
+    active: () => running.size,
+  };
+}
+
+/** How a job's source is named in its report: the URL, or the uploaded file's name. */
+function labelOf(job: JobRecord): string {
+  if (job.source.url) return job.source.url;
+  if (job.source.s3) return `s3://${job.source.s3.bucket}/${job.source.s3.key}`;
+  if (job.source.upload) return 'upload';
+  return job.id;
+}

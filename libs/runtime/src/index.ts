@@ -1,0 +1,11 @@
+export { listen, onShutdown } from './listen';
+export type { Listening, RequestHandler } from './listen';
+export { freePort, supervise, waitHealthy } from './supervisor';
+export type { ProcessSpec, Supervised } from './supervisor';
+export { Topology, detectorGroups, planTopology } from './topology';
+export type { TopologyPlan, TopologySettings } from './topology';
+export { createHandoffDetectors } from './handoff';
+export type { HandoffGroup } from './handoff';
+export { apiAuth, serviceCredentials } from './service-auth';
+export type { ApiAuth } from './service-auth';
+export { sourceUrlValidator } from './source-check';

@@ -1,0 +1,94 @@
+import type { ProcessSpec } from './supervisor';
+import { freePort } from './supervisor';
+
+/** Deployments `framewatch serve` can start (DESIGN.md "Topologies"). */
+export const Topology = {
+  monolith: 'monolith',
+  services: 'services',
+  servicesS3: 'services-s3',
+} as const;
+
+/** One of the {@link Topology} values. */
+export type Topology = (typeof Topology)[keyof typeof Topology];
+
+/** Detector groups of the split topologies: each detector process runs a subset, as Prime Video's clones did. */
+export const detectorGroups = [
+  { name: 'video', detectors: ['black', 'freeze'] },
+  { name: 'audio', detectors: ['silence', 'clipping'] },
+] as const;
+
+/** Settings every process of one topology shares. */
+export interface TopologySettings {
+  topology: Topology;
+  /** The API's port (0 = any free one). */
+  port: number;
+  dataDir: string;
+  jwtSecret: string;
+  serviceSecret: string;
+  /** Extra `FRAMEWATCH_*` settings for every process (log level, limits…). */
+  common?: Record<string, string>;
+}
+
+/** The processes of a topology in start-up waves, and the API's port. */
+export interface TopologyPlan {
+  waves: ProcessSpec[][];
+  apiPort: number;
+}
+
+/**
+ * Plans a topology: which app bundles run, on which loopback ports, with which settings.
+ * `monolith` is one process; `services` is a detector process per group, the aggregator, the
+ * media converter (the worker that drives each job) and the API; `services-s3` is the same with
+ * frames handed over through the frames store.
+ *
+ * @example
+ * const plan = await planTopology({ topology: 'services', port: 8080, dataDir, jwtSecret, serviceSecret });
+ */
+export async function planTopology(settings: TopologySettings): Promise<TopologyPlan> {
+  const apiPort = settings.port === 0 ? await freePort() : settings.port;
+  const shared: Record<string, string> = {
+    ...settings.common,
+    FRAMEWATCH_DATA_DIR: settings.dataDir,
+    FRAMEWATCH_JWT_SECRET: settings.jwtSecret,
+    FRAMEWATCH_SERVICE_SECRET: settings.serviceSecret,
+    FRAMEWATCH_HOST: '127.0.0.1',
+    FRAMEWATCH_TOPOLOGY: settings.topology,
+  };
+  if (settings.topology === 'monolith') {
+    return { apiPort, waves: [[{ name: 'monolith', app: 'monolith', port: apiPort, env: { ...shared, FRAMEWATCH_PORT: String(apiPort) } }]] };
+  }
+  const handoff = settings.topology === 'services-s3' ? 'local' : 'none';
+  const detectors: ProcessSpec[] = [];
+  for (const group of detectorGroups) {
+    const port = await freePort();
+    detectors.push({
+      name: `detector-${group.name}`,
+      app: 'detector',
+      port,
+      env: {
+        ...shared,
+        FRAMEWATCH_PORT: String(port),
+        FRAMEWATCH_DETECTORS: group.detectors.join(','),
+        FRAMEWATCH_DETECTOR_GROUP: group.name,
+        FRAMEWATCH_FRAME_HANDOFF: handoff,
+      },
+    });
+  }
+  const aggregatorPort = await freePort();
+  const aggregator: ProcessSpec = { name: 'aggregator', app: 'aggregator', port: aggregatorPort, env: { ...shared, FRAMEWATCH_PORT: String(aggregatorPort) } };
+  const converterPort = await freePort();
+  const converter: ProcessSpec = {
+    name: 'media-converter',
+    app: 'media-converter',
+    port: converterPort,
+    env: {
+      ...shared,
+      FRAMEWATCH_PORT: String(converterPort),
+      FRAMEWATCH_DETECTOR_URLS: detectors.map((d) => `http://127.0.0.1:${d.port}`).join(','),
+      FRAMEWATCH_AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}`,
+      FRAMEWATCH_FRAME_HANDOFF: handoff,
+    },
+  };
+  const api: ProcessSpec = { name: 'api', app: 'api', port: apiPort, env: { ...shared, FRAMEWATCH_PORT: String(apiPort) } };
+  return { apiPort, waves: [[...detectors, aggregator], [converter], [api]] };
+}

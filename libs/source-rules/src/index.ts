@@ -1,0 +1,10 @@
+export { classifyAddress, validateSource } from './source';
+export type {
+  AddressClass,
+  LookupAddress,
+  LookupFunction,
+  SourceRules,
+  ValidatedFileSource,
+  ValidatedSource,
+  ValidatedUrlSource,
+} from './source';
