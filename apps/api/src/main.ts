@@ -2,12 +2,11 @@
  * The API service: accepts analyses, records them as jobs, serves their status, live events and
  * reports. The work itself is done by the media-converter service, which claims the jobs.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '@framewatch/config';
-import { createApiApp } from '@framewatch/http-api';
 import { createLogger } from '@framewatch/observability';
-import { apiAuth, listen, onShutdown, sourceUrlValidator } from '@framewatch/runtime';
+import { apiFromConfig } from '@framewatch/http-api';
+import { listen, onShutdown } from '@framewatch/runtime';
 import { createLocalResultStore, createSqliteJobStore } from '@framewatch/storage';
 
 async function main(): Promise<void> {
@@ -15,27 +14,9 @@ async function main(): Promise<void> {
   const log = createLogger({ name: 'api', level: config.logLevel });
   const jobs = createSqliteJobStore({ file: path.join(config.dataDir, 'jobs.sqlite') });
   const results = createLocalResultStore({ dir: config.dataDir });
-  const uploadsDir = path.join(config.dataDir, 'uploads');
-  mkdirSync(uploadsDir, { recursive: true });
-  const auth = await apiAuth(config);
-  const { app } = createApiApp({
-    jobs,
-    results,
-    authenticate: auth.authenticate,
-    validateSourceUrl: sourceUrlValidator(config),
-    uploadsDir,
-    limits: {
-      maxJsonBytes: 64 * 1024,
-      maxUploadBytes: config.maxUploadBytes,
-      maxQueued: config.maxQueued,
-      rateLimit: { windowMs: 60_000, max: config.rateLimitPerMin },
-      headersTimeoutMs: 10_000,
-      requestTimeoutMs: 300_000,
-    },
-    logger: log,
-  });
-  const server = await listen(app, config, log);
-  if (auth.devToken) process.stdout.write(`Framewatch API at ${server.url}\nDev token (12 h): ${auth.devToken}\n`);
+  const { api, devToken } = await apiFromConfig(config, { jobs, results, logger: log });
+  const server = await listen(api.app, config, log);
+  if (devToken) process.stdout.write(`Framewatch API at ${server.url}\nDev token (12 h): ${devToken}\n`);
   onShutdown(async () => {
     await server.close();
     await jobs.close();

@@ -9,3 +9,4 @@ export { configureServer, httpServerOptions } from './server';
 export type { ServerLimits } from './server';
 export { MAX_URL_LENGTH, checkSourceUrl, parseSubmission } from './submission';
 export type { Submission } from './submission';
+export { apiFromConfig } from './from-config';

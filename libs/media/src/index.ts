@@ -1,18 +1,9 @@
-// Public API of media: the ffmpeg-backed MediaConverter, the input rules it applies before any
-// process starts, and the pure argv builders that tests snapshot (RELIABILITY S5).
+// Public API of media: the ffmpeg-backed MediaConverter and the pure argv builders that tests
+// snapshot (RELIABILITY S5). The input rules it applies before any process starts live in
+// @framewatch/source-rules, which the API uses too.
 export { createMediaConverter, MEDIA_CONVERTER_DEFAULTS } from './converter';
 export type { MediaConverterOptions } from './converter';
 export { mediaOptionsFromConfig } from './from-config';
-export { validateSource, classifyAddress } from '@framewatch/source-rules';
-export type {
-  AddressClass,
-  LookupAddress,
-  LookupFunction,
-  SourceRules,
-  ValidatedFileSource,
-  ValidatedSource,
-  ValidatedUrlSource,
-} from '@framewatch/source-rules';
 export { buildDecodeArgs, buildProbeArgs, protocolWhitelist, DEFAULT_ALLOWED_FORMATS, DECODE_FDS } from './args';
 export type { DecodeArgsPlan, FfmpegLimits } from './args';
 export { classifyFfmpegFailure } from './errors';
