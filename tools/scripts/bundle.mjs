@@ -12,6 +12,8 @@ if (!entry || !outdir) {
 }
 // Native addons cannot be bundled; they are copied next to the bundle when it imports them.
 const natives = ['better-sqlite3', 'onnxruntime-node'];
+// Development servers the emulators tool loads from the repository's node_modules (never shipped).
+const devServers = ['dynalite', 's3rver'];
 // Dependencies used only while installing (fetching or building the addon), never at run time.
 const installOnly = new Set(['prebuild-install', 'node-gyp']);
 mkdirSync(outdir, { recursive: true });
@@ -24,7 +26,7 @@ const result = await build({
   format: 'cjs',
   sourcemap: true,
   tsconfig: 'tsconfig.base.json',
-  external: natives,
+  external: [...natives, ...devServers],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'linked',

@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     .description('start a whole topology on this machine and print the API URL and a token')
     .addOption(new Option('--topology <name>', 'how the components run').choices(['monolith', 'services', 'services-s3']).default('monolith'))
     .option('--port <port>', 'API port (FRAMEWATCH_PORT)')
+    .addOption(new Option('--store <store>', 'where jobs, results, frames and alerts go (FRAMEWATCH_STORE)').choices(['local', 'aws']))
     .option('--data-dir <dir>', 'data directory (FRAMEWATCH_DATA_DIR)')
     .option('--allow-private-sources', 'allow source URLs on loopback/private networks (FRAMEWATCH_ALLOW_PRIVATE_SOURCES)')
     .addOption(new Option('--log-level <level>', 'log level (FRAMEWATCH_LOG_LEVEL)').choices(['error', 'warn', 'info', 'debug', 'silent']))
@@ -67,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig({
         overrides: {
           port: opts['port'] as string | undefined,
+          store: opts['store'] as string | undefined,
           dataDir: opts['dataDir'] as string | undefined,
           allowPrivateSources: opts['allowPrivateSources'] as boolean | undefined,
           logLevel: opts['logLevel'] as string | undefined,

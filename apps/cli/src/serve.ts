@@ -1,10 +1,45 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { issueToken } from '@framewatch/auth';
-import type { FramewatchConfig } from '@framewatch/config';
+import { settingsEnv } from '@framewatch/config';
+import type { ConfigKey, FramewatchConfig } from '@framewatch/config';
 import type { Logger } from '@framewatch/observability';
 import { planTopology, supervise } from '@framewatch/runtime';
 import type { Topology } from '@framewatch/runtime';
+
+/** Settings `serve` hands on to every process of the topology. */
+const forwardedSettings: readonly ConfigKey[] = [
+  'logLevel',
+  'ffmpegPath',
+  'ffprobePath',
+  'allowPrivateSources',
+  'ioTimeoutSec',
+  'maxWallSec',
+  'maxDurationSec',
+  'maxFramePixels',
+  'decodeThreads',
+  'framesPerBatch',
+  'jwtIssuer',
+  'jwtAudience',
+  'maxConcurrentJobs',
+  'maxQueued',
+  'leaseSec',
+  'maxUploadBytes',
+  'rateLimitPerMin',
+  'store',
+  'awsRegion',
+  'dynamodbEndpoint',
+  's3Endpoint',
+  'snsEndpoint',
+  'jobsTable',
+  'resultsBucket',
+  'framesBucket',
+  'alertsTopicArn',
+  'webhookUrl',
+  'webhookSecret',
+  'awsMaxAttempts',
+  'awsRequestTimeoutMs',
+];
 
 /**
  * `framewatch serve --topology …`: starts a whole topology on this machine as child processes
@@ -25,12 +60,8 @@ export async function serveCommand(
     dataDir: path.resolve(config.dataDir),
     jwtSecret,
     serviceSecret,
-    common: {
-      FRAMEWATCH_LOG_LEVEL: config.logLevel,
-      FRAMEWATCH_ALLOW_PRIVATE_SOURCES: String(config.allowPrivateSources),
-      FRAMEWATCH_MAX_CONCURRENT_JOBS: String(config.maxConcurrentJobs),
-      FRAMEWATCH_LEASE_SEC: String(config.leaseSec),
-    },
+    // Every process gets this run's settings; per-process ones (port, detectors…) come from the plan.
+    common: settingsEnv(config, forwardedSettings),
   });
   const running = await supervise(plan.waves, { appsDir: deps.appsDir, logger: log });
   const token = await issueToken({ secret: jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, subject: 'dev', ttlSec: 12 * 3600 });

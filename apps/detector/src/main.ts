@@ -2,6 +2,7 @@
  * The detector service: scores FrameBatches for one detector group (FRAMEWATCH_DETECTORS, all by
  * default) over signed RPC. In `services-s3` it also reads batches from the frames store by key.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import express from 'express';
 import { loadConfig } from '@framewatch/config';
 import { createDetector } from '@framewatch/detectors';
@@ -10,7 +11,7 @@ import { createLogger } from '@framewatch/observability';
 import { detectorContract, storedFrameDetectorContract } from '@framewatch/pipeline';
 import { createRpcRouter } from '@framewatch/rpc';
 import { listen, onShutdown, serviceCredentials } from '@framewatch/runtime';
-import { createLocalFrameHandoff } from '@framewatch/storage';
+import { awsClientConfig, openStores } from '@framewatch/runtime/stores';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.use(createRpcRouter(detectorContract, detector, { verifier, logger: log }));
   if (config.frameHandoff === 'local') {
-    const handoff = createLocalFrameHandoff({ dir: config.dataDir });
+    // The S3 client is built here, once, and only used when FRAMEWATCH_STORE=aws.
+    const aws = config.store === 'aws' ? { s3: new S3Client(awsClientConfig(config, 's3')) } : {};
+    const handoff = openStores(config, aws, log).frames();
     app.use(
       createRpcRouter(
         storedFrameDetectorContract,

@@ -3,9 +3,10 @@
  * source with ffmpeg and fans every FrameBatch out to the detector groups (in the call, or through
  * the frames store in `services-s3`), feeding their scores to the aggregator service.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import express from 'express';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '@framewatch/config';
 import { ConfigError } from '@framewatch/errors';
 import { createJobWorker, resolveJobSource } from '@framewatch/jobs';
@@ -14,8 +15,11 @@ import { createLogger } from '@framewatch/observability';
 import { aggregatorContract, detectorContract, storedFrameDetectorContract } from '@framewatch/pipeline';
 import type { Detector } from '@framewatch/pipeline';
 import { createRpcClient } from '@framewatch/rpc';
+import type { RpcClientStats } from '@framewatch/rpc';
 import { createHandoffDetectors, listen, onShutdown, serviceCredentials } from '@framewatch/runtime';
-import { createLocalFrameHandoff, createLocalResultStore, createSqliteJobStore } from '@framewatch/storage';
+import { createDocumentClient } from '@framewatch/dynamo';
+import { awsClientConfig, openStores } from '@framewatch/runtime/stores';
+import type { FrameHandoff } from '@framewatch/storage';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -24,23 +28,29 @@ async function main(): Promise<void> {
   if (config.detectorUrls.length === 0 || !config.aggregatorUrl) {
     throw new ConfigError('FRAMEWATCH_DETECTOR_URLS and FRAMEWATCH_AGGREGATOR_URL are required');
   }
-  const jobs = createSqliteJobStore({ file: path.join(config.dataDir, 'jobs.sqlite') });
-  const results = createLocalResultStore({ dir: config.dataDir });
+  // AWS clients are built here, once, and only used when FRAMEWATCH_STORE=aws.
+  const aws =
+    config.store === 'aws'
+      ? { dynamo: createDocumentClient({ client: new DynamoDBClient(awsClientConfig(config, 'dynamodb')) }), s3: new S3Client(awsClientConfig(config, 's3')) }
+      : {};
+  const stores = openStores(config, aws, log);
+  const jobs = stores.jobs();
+  const results = stores.results();
   // Uploads are files the API stored; URL jobs were checked by the API and again by resolveJobSource.
   const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log });
   const rpc = { signer, timeoutMs: 30_000, retry: { attempts: 3, baseDelayMs: 50 } };
   const detectorClients = config.detectorUrls.map((baseUrl) => createRpcClient(detectorContract, { ...rpc, baseUrl }));
-  const detectors: Detector[] =
-    config.frameHandoff === 'local'
-      ? createHandoffDetectors(
-          createLocalFrameHandoff({ dir: config.dataDir }),
-          config.detectorUrls.map((baseUrl, i) => ({
-            detector: detectorClients[i] as Detector,
-            stored: createRpcClient(storedFrameDetectorContract, { ...rpc, baseUrl }),
-          })),
-        )
-      : detectorClients;
+  const handoff = config.frameHandoff === 'local' ? stores.frames() : undefined;
+  const storedClients = handoff ? config.detectorUrls.map((baseUrl) => createRpcClient(storedFrameDetectorContract, { ...rpc, baseUrl })) : [];
+  const detectors: Detector[] = handoff
+    ? createHandoffDetectors(
+        handoff,
+        detectorClients.map((detector, i) => ({ detector, stored: storedClients[i] as (typeof storedClients)[number] })),
+      )
+    : detectorClients;
   const aggregator = createRpcClient(aggregatorContract, { ...rpc, baseUrl: config.aggregatorUrl });
+  const transport = transportCounters({ detector: detectorClients, stored: storedClients, aggregator }, handoff);
+  const atStart = new Map<string, TransportCounters>();
 
   const worker = createJobWorker({
     jobs,
@@ -54,6 +64,18 @@ async function main(): Promise<void> {
     pollMs: 200,
     framesPerBatch: config.framesPerBatch,
     logger: log,
+    onJobStarted: (job) => void atStart.set(job.id, transport()),
+    onJobFinished: (job, result) => {
+      const before = atStart.get(job.id);
+      atStart.delete(job.id);
+      if (!before) return;
+      // Counters are per process, so a delta is this job's own traffic only when no other job
+      // overlapped it (activeJobs 1): the topology benchmark runs one job at a time.
+      log.info(
+        { jobId: job.id, videoFrames: result.stats.videoFrames, audioChunks: result.stats.audioChunks, activeJobs: worker.active(), ...difference(transport(), before) },
+        'job transport',
+      );
+    },
   });
 
   const app = express();
@@ -64,9 +86,48 @@ async function main(): Promise<void> {
   onShutdown(async () => {
     await worker.stop();
     await server.close();
-    await Promise.all([...detectorClients, aggregator].map((c) => c.close()));
+    await Promise.all([...detectorClients, ...storedClients, aggregator].map((c) => c.close()));
     await jobs.close();
   }, log);
+}
+
+/**
+ * What crossed process boundaries on this worker's side: RPC to the detectors and the aggregator
+ * (`rpc` summed over every client, `calls` split by client), and the frames store. Frames-store
+ * GETs happen in the detector processes, one per `detectStored` call, so `calls.stored` is what
+ * the GET count is taken from: the converter's own handoff sees only its PUTs and DELETEs.
+ */
+interface TransportCounters {
+  rpc: RpcClientStats;
+  calls: { detector: number; stored: number; aggregator: number };
+  frameStore: { puts: number; gets: number; deletes: number; bytesWritten: number; bytesRead: number } | null;
+}
+
+type Counted = { stats(): RpcClientStats };
+
+function transportCounters(clients: { detector: Counted[]; stored: Counted[]; aggregator: Counted }, handoff: FrameHandoff | undefined): () => TransportCounters {
+  const callsOf = (list: Counted[]): number => list.reduce((n, c) => n + c.stats().calls, 0);
+  return () => ({
+    rpc: [...clients.detector, ...clients.stored, clients.aggregator]
+      .map((c) => c.stats())
+      .reduce((sum, c) => combine(sum, c, 1), { calls: 0, attempts: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }),
+    calls: { detector: callsOf(clients.detector), stored: callsOf(clients.stored), aggregator: clients.aggregator.stats().calls },
+    frameStore: handoff ? handoff.stats() : null,
+  });
+}
+
+/** Field-wise `x + sign·y` of two counter records of the same shape. */
+function combine<T extends object>(x: T, y: T, sign: 1 | -1): T {
+  const other = y as Record<string, number>;
+  return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, (v as number) + sign * (other[k] ?? 0)])) as T;
+}
+
+function difference(after: TransportCounters, before: TransportCounters): TransportCounters {
+  return {
+    rpc: combine(after.rpc, before.rpc, -1),
+    calls: combine(after.calls, before.calls, -1),
+    frameStore: after.frameStore && before.frameStore ? combine(after.frameStore, before.frameStore, -1) : null,
+  };
 }
 
 main().catch((err: unknown) => {

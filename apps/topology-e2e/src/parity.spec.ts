@@ -1,20 +1,16 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateFixture } from '@framewatch/fixtures';
 import type { AnalysisResult, DefectEvent } from '@framewatch/pipeline';
-import { analyzeLocally, apiClient, scratch, serve } from './support';
-import type { Served } from './support';
+import { analyzeLocally, apiClient, scratch, serve, startMediaServer } from '@framewatch/e2e-support';
+import type { MediaServer, Served } from '@framewatch/e2e-support';
 
 jest.setTimeout(240_000);
 
 const fixturesDir = path.join(scratch, 'fixtures');
 const clips = ['demo', 'black', 'silence'] as const;
 const reference = new Map<string, AnalysisResult>();
-let mediaServer: Server;
-let mediaUrl: string;
+let media: MediaServer;
 
 /** The comparable part of a defect list (ids and timings of the run differ). */
 function defectsOf(result: AnalysisResult): Omit<DefectEvent, 'detail'>[] {
@@ -27,18 +23,11 @@ beforeAll(async () => {
     reference.set(clip, analyzeLocally(fixture.mediaPath));
   }
   // Clips served over HTTP on loopback, for URL submissions.
-  mediaServer = createServer((req, res) => {
-    const name = path.basename(req.url ?? '');
-    if (!/^[a-z0-9-]+\.mp4$/.test(name)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'video/mp4' });
-    createReadStream(path.join(fixturesDir, name)).on('error', () => res.destroy()).pipe(res);
-  });
-  await new Promise<void>((r) => mediaServer.listen(0, '127.0.0.1', r));
-  mediaUrl = `http://127.0.0.1:${(mediaServer.address() as AddressInfo).port}`;
+  media = await startMediaServer(fixturesDir);
 });
 
 afterAll(async () => {
-  await new Promise<void>((r) => mediaServer.close(() => r()));
+  await media.close();
 });
 
 describe.each(['monolith', 'services', 'services-s3'])('topology %s', (topology) => {
@@ -60,7 +49,7 @@ describe.each(['monolith', 'services', 'services-s3'])('topology %s', (topology)
     for (const clip of clips) {
       const upload = await api.upload(readFileSync(path.join(fixturesDir, `${clip}.mp4`)));
       expect(upload.status).toBe(202);
-      const byUrl = await api.submitUrl(`${mediaUrl}/${clip}.mp4`);
+      const byUrl = await api.submitUrl(`${media.url}/${clip}.mp4`);
       expect(byUrl.status).toBe(202);
       for (const id of [upload.body.id, byUrl.body.id]) {
         const job = await api.waitTerminal(id);
@@ -74,7 +63,7 @@ describe.each(['monolith', 'services', 'services-s3'])('topology %s', (topology)
   });
 
   it('streams defect opened/closed events live over SSE, ending with the terminal status', async () => {
-    const submitted = await api.submitUrl(`${mediaUrl}/demo.mp4`);
+    const submitted = await api.submitUrl(`${media.url}/demo.mp4`);
     const events = await api.events(submitted.body.id);
     const closed = events.filter((e) => e.type === 'defect.closed').map((e) => [e.data['type'], e.data['startSec'], e.data['endSec']]);
     const expected = (reference.get('demo') as AnalysisResult).defects.map((d) => [d.type, d.startSec, d.endSec]);

@@ -1,4 +1,4 @@
-import { childEnvironment, envVarFor, loadConfig } from './config';
+import { childEnvironment, envVarFor, loadConfig, settingsEnv } from './config';
 
 describe('loadConfig', () => {
   it('applies defaults when nothing is set', () => {
@@ -33,5 +33,12 @@ describe('loadConfig', () => {
   it('gives children the environment without inherited FRAMEWATCH_* settings', () => {
     const env = childEnvironment({ FRAMEWATCH_PORT: '9' }, { PATH: '/bin', FRAMEWATCH_JWT_SECRET: 'x'.repeat(40), FRAMEWATCH_PORT: '1' });
     expect(env).toEqual({ PATH: '/bin', FRAMEWATCH_PORT: '9' });
+  });
+
+  it('turns settings back into the variables a child process reads', () => {
+    const config = loadConfig({ env: { FRAMEWATCH_STORE: 'aws', FRAMEWATCH_DETECTORS: 'black, freeze' } });
+    const env = settingsEnv(config, ['store', 'detectors', 'alertsTopicArn', 'maxQueued']);
+    expect(env).toEqual({ FRAMEWATCH_STORE: 'aws', FRAMEWATCH_DETECTORS: 'black,freeze', FRAMEWATCH_MAX_QUEUED: '100' });
+    expect(loadConfig({ env }).detectors).toEqual(['black', 'freeze']);
   });
 });

@@ -85,6 +85,33 @@ const schema = z.object({
   leaseSec: positive.default(30),
   /** Largest upload accepted, bytes (`FRAMEWATCH_MAX_UPLOAD_BYTES`); 2 GiB by default. */
   maxUploadBytes: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  // ── Storage and alerts ──
+  /** Where jobs, results, frames and alerts go (`FRAMEWATCH_STORE`): embedded files/SQLite, or AWS. */
+  store: z.enum(['local', 'aws']).default('local'),
+  /** AWS region (`FRAMEWATCH_AWS_REGION`). Credentials come from the SDK's default chain. */
+  awsRegion: z.string().min(1).default('us-east-1'),
+  /** DynamoDB endpoint override (`FRAMEWATCH_DYNAMODB_ENDPOINT`), e.g. the local emulator. */
+  dynamodbEndpoint: z.string().url().optional(),
+  /** S3 endpoint override (`FRAMEWATCH_S3_ENDPOINT`); path-style addressing is used with it. */
+  s3Endpoint: z.string().url().optional(),
+  /** SNS endpoint override (`FRAMEWATCH_SNS_ENDPOINT`). */
+  snsEndpoint: z.string().url().optional(),
+  /** DynamoDB table of jobs and job events (`FRAMEWATCH_JOBS_TABLE`). */
+  jobsTable: z.string().min(3).default('framewatch-jobs'),
+  /** S3 bucket of reports (`FRAMEWATCH_RESULTS_BUCKET`). */
+  resultsBucket: z.string().min(3).default('framewatch-results'),
+  /** S3 bucket frames are handed over through in `services-s3` (`FRAMEWATCH_FRAMES_BUCKET`). */
+  framesBucket: z.string().min(3).default('framewatch-frames'),
+  /** SNS topic defect alerts are published to (`FRAMEWATCH_ALERTS_TOPIC_ARN`); with `store=aws`. */
+  alertsTopicArn: z.string().startsWith('arn:').optional(),
+  /** Webhook alerts are POSTed to with the local store (`FRAMEWATCH_WEBHOOK_URL`). */
+  webhookUrl: z.string().url().optional(),
+  /** HMAC secret that signs webhook bodies (`FRAMEWATCH_WEBHOOK_SECRET`). */
+  webhookSecret: z.string().min(16).optional(),
+  /** Attempts per AWS call, the first included (`FRAMEWATCH_AWS_MAX_ATTEMPTS`). */
+  awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+  /** Timeout of one AWS request, ms (`FRAMEWATCH_AWS_REQUEST_TIMEOUT_MS`); it throws, never just warns. */
+  awsRequestTimeoutMs: z.coerce.number().int().positive().default(5000),
   /** API requests per client per minute (`FRAMEWATCH_RATE_LIMIT_PER_MIN`). */
   rateLimitPerMin: z.coerce.number().int().positive().default(600),
 });
@@ -152,4 +179,21 @@ export function childEnvironment(settings: Record<string, string>, env: Record<s
     if (value !== undefined && !key.startsWith('FRAMEWATCH_')) out[key] = value;
   }
   return { ...out, ...settings };
+}
+
+/**
+ * The `FRAMEWATCH_*` variables that give a child process the same values of `keys` as `config`
+ * (unset optional keys are left out). Lists are joined with commas, as they are read.
+ *
+ * @example
+ * childEnvironment({ ...settingsEnv(config, ['store', 'awsRegion']), FRAMEWATCH_PORT: '8081' });
+ */
+export function settingsEnv(config: FramewatchConfig, keys: readonly ConfigKey[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of keys) {
+    const value = config[key];
+    if (value === undefined) continue;
+    env[envVarFor(key)] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return env;
 }

@@ -1,2 +1,2 @@
-export { childEnvironment, envVarFor, loadConfig } from './config';
+export { childEnvironment, envVarFor, loadConfig, settingsEnv } from './config';
 export type { ConfigKey, FramewatchConfig, LoadConfigOptions } from './config';

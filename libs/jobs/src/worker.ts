@@ -1,7 +1,7 @@
 import { CancelledError, FramewatchError, toFramewatchError } from '@framewatch/errors';
 import type { Logger } from '@framewatch/observability';
 import { renderReportHtml, runAnalysis } from '@framewatch/pipeline';
-import type { RunnerComponents, SourceRef } from '@framewatch/pipeline';
+import type { AnalysisResult, RunnerComponents, SourceRef } from '@framewatch/pipeline';
 import { JobEventType } from '@framewatch/storage';
 import type { JobRecord, JobStore, ResultStore } from '@framewatch/storage';
 
@@ -27,6 +27,17 @@ export interface JobWorkerOptions {
   logger: Logger;
   /** Waits until defect events recorded so far are stored (called before a job completes). */
   flushEvents?: () => Promise<void>;
+  /**
+   * Called when this worker picks a job up, before any component is called. With
+   * {@link JobWorkerOptions.onJobFinished} it brackets a job, e.g. to log per-job transport counters.
+   */
+  onJobStarted?: (job: JobRecord) => void;
+  /**
+   * Called once a job's result is stored, before the job is marked `succeeded`, so whatever it
+   * logs is out before a client can see the job finished. Not called for failed or cancelled
+   * jobs. A throw is logged and ignored: observing a job must never fail it.
+   */
+  onJobFinished?: (job: JobRecord, result: AnalysisResult) => void;
 }
 
 /** A running worker. */
@@ -85,6 +96,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     heartbeat.unref();
     const log = logger.child({ jobId: job.id, attempt: job.attempts });
     log.info('job started');
+    observe(() => options.onJobStarted?.(job), log);
     try {
       await jobs.appendEvent(job.id, JobEventType.status, { status: 'running', attempt: job.attempts });
       let lastProgress = 0;
@@ -104,6 +116,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await options.flushEvents?.();
       await results.put(result);
       await results.putArtifact(job.id, 'report.html', renderReportHtml(result), 'text/html; charset=utf-8');
+      observe(() => options.onJobFinished?.(job, result), log);
       await finish(job, 'succeeded');
       log.info({ defects: result.defects.length, wallSec: result.stats.wallSec }, 'job succeeded');
     } catch (err) {
@@ -179,6 +192,15 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     runOnce,
     active: () => running.size,
   };
+}
+
+/** Runs an observer hook; its failure is logged, never allowed to change the job's outcome. */
+function observe(hook: () => void, log: Logger): void {
+  try {
+    hook();
+  } catch (err) {
+    log.warn({ err }, 'job observer failed');
+  }
 }
 
 /** How a job's source is named in its report: the URL, or the uploaded file's name. */

@@ -172,3 +172,21 @@ function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * One listener that forwards every callback to each of `listeners` in order (e.g. job events for
+ * the API's live stream and alerts for the Notifier).
+ *
+ * @example
+ * createAggregator({ listener: combineListeners(jobEvents, alerts) });
+ */
+export function combineListeners(...listeners: DefectListener[]): DefectListener {
+  return {
+    onDefectOpened: (streamId, event) => {
+      for (const l of listeners) l.onDefectOpened?.(streamId, event);
+    },
+    onDefectClosed: (streamId, event) => {
+      for (const l of listeners) l.onDefectClosed?.(streamId, event);
+    },
+  };
+}

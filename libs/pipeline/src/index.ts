@@ -16,9 +16,9 @@ export type {
   StreamStart,
   VideoNeed,
 } from './contracts';
-export { createAggregator, defaultEventRules } from './aggregator';
+export { combineListeners, createAggregator, defaultEventRules } from './aggregator';
 export type { AggregatorOptions, EventRule } from './aggregator';
-export { mergeNeeds, runAnalysis } from './runner';
+export { mergeDetections, mergeNeeds, projectBatch, runAnalysis } from './runner';
 export type { AnalysisProgress, AnalysisRequest, RunnerComponents } from './runner';
 export { formatTimecode, renderReportHtml, summarizeDefects } from './report';
 export { aggregatorContract, detectorContract, storedFrameDetectorContract } from './remote';

@@ -1,7 +1,7 @@
 import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
 import { createAggregator } from './aggregator';
 import type { DecodeSpec, Detector, DetectorInfo, MediaConverter, MediaInfo } from './contracts';
-import { mergeNeeds, runAnalysis } from './runner';
+import { mergeDetections, mergeNeeds, projectBatch, runAnalysis } from './runner';
 
 const media: MediaInfo = {
   durationSec: 4,
@@ -73,6 +73,31 @@ describe('mergeNeeds', () => {
     const silence = { video: null, audio: { sampleRate: 48000, channels: 1 } };
     expect(mergeNeeds([silence], media, 25).audio).toEqual({ sampleRate: 48000, channels: 1 });
     expect(mergeNeeds([silence], { ...media, audio: null }, 25).audio).toBeNull();
+  });
+});
+
+describe('fan-out helpers', () => {
+  const batch: FrameBatch = {
+    streamId: 's',
+    seq: 3,
+    startSec: 3,
+    endSec: 4,
+    video: [{ pts: 3, index: 75, width: 2, height: 1, format: 'gray', planes: [new Uint8Array(2)] }],
+    audio: [{ pts: 3, index: 75, sampleRate: 48000, channels: 1, samples: new Float32Array(4) }],
+    final: false,
+  };
+
+  it('sends a group only the streams it uses, and the batch itself when it uses all', () => {
+    expect(projectBatch(batch, { video: true, audio: false })).toMatchObject({ seq: 3, audio: [], video: batch.video });
+    expect(projectBatch(batch, { video: false, audio: true })).toMatchObject({ video: [], audio: batch.audio });
+    expect(projectBatch(batch, { video: true, audio: true })).toBe(batch);
+  });
+
+  it("merges the groups' scores for one batch into one ingest", () => {
+    const a = { streamId: 's', seq: 3, group: 'video', detectors: ['black'], final: false, scores: [{ target: 'video' as const, index: 75, pts: 3, durationSec: 0.04, scores: { black: 1 } }] };
+    const b = { streamId: 's', seq: 3, group: 'audio', detectors: ['silence'], final: true, scores: [{ target: 'audio' as const, index: 75, pts: 3, durationSec: 0.04, scores: { silence: 0 } }] };
+    expect(mergeDetections([a, b])).toEqual({ streamId: 's', seq: 3, group: 'video+audio', detectors: ['black', 'silence'], final: true, scores: [...a.scores, ...b.scores] });
+    expect(mergeDetections([a])).toBe(a);
   });
 });
 

@@ -219,7 +219,9 @@ export function createRpcClient<T>(spec: ContractSpec<T>, options: RpcClientOpti
   async function call(method: string, mspec: MethodSpec, args: unknown[]): Promise<unknown> {
     counters.calls++;
     // Encoding errors are the caller's and are thrown before any attempt, never as RemoteCallError.
-    const body = encodeRequest(mspec.request, args);
+    // A signed request's HMAC covers a SHA-256 of the body, which already proves its integrity end
+    // to end: the codec's own body CRC would be a second pass over every plane for nothing.
+    const body = encodeRequest(mspec.request, args, { bodyChecksum: options.signer === undefined });
     const path = basePath + rpcPath(spec.name, method);
     const timeoutMs = mspec.timeoutMs ?? defaultTimeoutMs;
     const deadline = performance.now() + timeoutMs;

@@ -1,4 +1,5 @@
 import { AuthError, FramewatchError, InputError, RemoteCallError } from '@framewatch/errors';
+import { peekMessageHeader } from '@framewatch/frame-codec';
 import { decodeRequest, encodeRequest, fromErrorEnvelope, toErrorEnvelope } from './wire';
 
 describe('error envelopes', () => {
@@ -32,6 +33,15 @@ describe('error envelopes', () => {
 });
 
 describe('request bodies', () => {
+  it('leaves the codec body checksum out only when asked (signed requests), and decodes either', () => {
+    const batch = { streamId: 's', seq: 0, startSec: 0, endSec: 1, final: true, audio: [], video: [{ pts: 0, index: 0, width: 2, height: 1, format: 'gray' as const, planes: [new Uint8Array([1, 2])] }] };
+    const signed = encodeRequest('frame-batch', [batch], { bodyChecksum: false });
+    const unsigned = encodeRequest('frame-batch', [batch]);
+    expect(peekMessageHeader(signed).bodyChecksum).toBe(false);
+    expect(peekMessageHeader(unsigned).bodyChecksum).toBe(true);
+    expect(decodeRequest('frame-batch', signed)).toEqual(decodeRequest('frame-batch', unsigned));
+  });
+
   it('encodes JSON arguments as an array and decodes them back', () => {
     expect(decodeRequest('json', encodeRequest('json', [1, 'a', { b: true }]))).toEqual([1, 'a', { b: true }]);
   });

@@ -18,6 +18,7 @@ import {
 } from '@framewatch/errors';
 import {
   type DetectionBatch,
+  type EncodeOptions,
   type FrameBatch,
   decodeDetectionBatch,
   decodeFrameBatch,
@@ -42,8 +43,8 @@ export function contentTypeOf(codec: WireCodec): string | undefined {
 }
 
 /** Encodes a binary value; the codec's own CodecError is thrown for data that breaks the model. */
-export function encodeBinary(codec: 'frame-batch' | 'detection-batch', value: unknown): Uint8Array {
-  return codec === 'frame-batch' ? encodeFrameBatch(value as FrameBatch) : encodeDetectionBatch(value as DetectionBatch);
+export function encodeBinary(codec: 'frame-batch' | 'detection-batch', value: unknown, options: EncodeOptions = {}): Uint8Array {
+  return codec === 'frame-batch' ? encodeFrameBatch(value as FrameBatch, options) : encodeDetectionBatch(value as DetectionBatch, options);
 }
 
 /** Decodes a binary value into views over `bytes` (no copies of plane or sample data). */
@@ -57,7 +58,7 @@ export function decodeBinary(codec: 'frame-batch' | 'detection-batch', bytes: Ui
  * @throws UsageError when a binary or void request gets the wrong number of arguments; CodecError
  *   when a batch breaks the data model (the sender fails, not the receiver).
  */
-export function encodeRequest(codec: WireCodec, args: readonly unknown[]): Uint8Array {
+export function encodeRequest(codec: WireCodec, args: readonly unknown[], options: EncodeOptions = {}): Uint8Array {
   switch (codec) {
     case 'void':
       return EMPTY;
@@ -65,7 +66,7 @@ export function encodeRequest(codec: WireCodec, args: readonly unknown[]): Uint8
       return utf8.encode(JSON.stringify(args));
     default:
       if (args.length !== 1) throw new UsageError(`a ${codec} request takes exactly one argument, got ${args.length}`);
-      return encodeBinary(codec, args[0]);
+      return encodeBinary(codec, args[0], options);
   }
 }
 

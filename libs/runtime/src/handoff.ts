@@ -12,35 +12,26 @@ export interface HandoffGroup {
 }
 
 /**
- * The `services-s3` data path: each FrameBatch is written once to the frames store, every
- * detector group reads it back by key, and the object is deleted when the last group is done.
- * Per batch that is 1 PUT + N GETs + 1 DELETE, instead of frames inside the call.
+ * The `services-s3` data path: each detector group's part of a FrameBatch (the runner sends a
+ * group only the streams it uses) is written to the frames store, the group reads it back by
+ * key, and the object is deleted once scored. Per batch and group that is 1 PUT + 1 GET +
+ * 1 DELETE, instead of frames inside the call.
  *
  * @example
  * const detectors = createHandoffDetectors(createLocalFrameHandoff({ dir }), groups);
  */
 export function createHandoffDetectors(handoff: FrameHandoff, groups: HandoffGroup[]): Detector[] {
-  const pending = new Map<string, { written: Promise<void>; remaining: number }>();
-  const keyOf = (batch: FrameBatch): string => `${batch.streamId}/${String(batch.seq).padStart(9, '0')}.fwcb`;
-  return groups.map((group) => ({
+  return groups.map((group, i) => ({
     describe: () => group.detector.describe(),
     release: (streamId: string) => group.detector.release(streamId),
     async detect(batch: FrameBatch) {
-      const key = keyOf(batch);
-      let entry = pending.get(key);
-      if (!entry) {
-        entry = { written: handoff.put(key, encodeFrameBatch(batch)), remaining: groups.length };
-        pending.set(key, entry);
-      }
+      // One object per group: groups are sent different parts of the batch.
+      const key = `${batch.streamId}/${String(batch.seq).padStart(9, '0')}.g${i}.fwcb`;
+      await handoff.put(key, encodeFrameBatch(batch));
       try {
-        await entry.written;
         return await group.stored.detectStored(key);
       } finally {
-        entry.remaining -= 1;
-        if (entry.remaining === 0) {
-          pending.delete(key);
-          await handoff.delete(key);
-        }
+        await handoff.delete(key);
       }
     },
   }));

@@ -2,12 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { childEnvironment } from '@framewatch/config';
 import type { AnalysisResult } from '@framewatch/pipeline';
 
-/** The repository root (this file is apps/topology-e2e/src/support.ts). */
+/** The repository root (this file is tools/e2e-support/src/support.ts). */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 /** Scratch space for this suite. */
-export const scratch = path.join(repoRoot, 'tmp', 'topology-e2e');
+export const scratch = path.join(repoRoot, 'tmp', 'e2e');
 
 const apps = ['cli', 'api', 'monolith', 'media-converter', 'detector', 'aggregator'];
 
@@ -32,13 +33,16 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `framewatch serve --topology <t> --port 0` and waits for its URL and token. */
-export async function serve(topology: string, dataDir: string, extraArgs: string[] = []): Promise<Served> {
+/**
+ * Starts `framewatch serve --topology <t> --port 0` and waits for its URL and token. `env` adds
+ * settings (e.g. the local AWS endpoints); inherited `FRAMEWATCH_*` variables are dropped.
+ */
+export async function serve(topology: string, dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Served> {
   ensureBundles();
   const child = spawn(
     process.execPath,
     [path.join(repoRoot, 'dist/apps/cli/main.js'), 'serve', '--topology', topology, '--port', '0', '--data-dir', dataDir, '--allow-private-sources', '--log-level', 'warn', ...extraArgs],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: childEnvironment(env) },
   );
   let out = '';
   let err = '';

@@ -1,0 +1,83 @@
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import path from 'node:path';
+import { analyzeLocally, apiClient, killAndResume, scratch, serve, startMediaServer } from '@framewatch/e2e-support';
+import type { MediaServer, Served } from '@framewatch/e2e-support';
+import { LOCAL_AWS_CREDENTIALS, startLocalAws } from '@framewatch/emulators';
+import type { LocalAws } from '@framewatch/emulators';
+import { generateFixture } from '@framewatch/fixtures';
+import type { AnalysisResult } from '@framewatch/pipeline';
+import { startSnsSubscriber } from './sns-subscriber';
+import type { SnsSubscriber } from './sns-subscriber';
+
+jest.setTimeout(240_000);
+
+// The AWS adapters end to end: every process of services-s3 on DynamoDB, S3 and SNS (emulated on
+// loopback), compared with `framewatch analyze` on the same clips.
+
+const fixturesDir = path.join(scratch, 'fixtures');
+const clips = ['demo', 'black', 'silence'] as const;
+let aws: LocalAws;
+let media: MediaServer;
+let subscriber: SnsSubscriber;
+const reference = new Map<string, AnalysisResult>();
+
+beforeAll(async () => {
+  aws = await startLocalAws({ dir: path.join(scratch, 'local-aws') });
+  subscriber = await startSnsSubscriber();
+  const sns = new SNSClient({ region: 'us-east-1', endpoint: aws.env['FRAMEWATCH_SNS_ENDPOINT'], credentials: LOCAL_AWS_CREDENTIALS });
+  await sns.send(new SubscribeCommand({ TopicArn: aws.env['FRAMEWATCH_ALERTS_TOPIC_ARN'], Protocol: 'http', Endpoint: subscriber.url }));
+  sns.destroy();
+  for (const clip of clips) reference.set(clip, analyzeLocally((await generateFixture(clip, fixturesDir)).mediaPath));
+  media = await startMediaServer(fixturesDir);
+});
+
+afterAll(async () => {
+  await media?.close();
+  await subscriber?.close();
+  await aws?.stop();
+});
+
+describe('services-s3 on the AWS adapters', () => {
+  let served: Served;
+
+  beforeAll(async () => {
+    served = await serve('services-s3', path.join(scratch, 'data-aws'), ['--store', 'aws'], aws.env);
+  });
+
+  afterAll(async () => {
+    await served?.stop();
+  });
+
+  it('gives the same defects as the local store and publishes an alert per defect opened and closed', async () => {
+    const api = apiClient(served.url, served.token);
+    subscriber.reset();
+    let expectedAlerts = 0;
+    for (const clip of clips) {
+      const submitted = await api.submitUrl(`${media.url}/${clip}.mp4`);
+      expect(submitted.status).toBe(202);
+      const job = await api.waitTerminal(submitted.body.id);
+      expect(job.status).toBe('succeeded');
+      const report = await api.report(submitted.body.id);
+      const strip = (r: AnalysisResult) => r.defects.map(({ type, startSec, endSec, confidence }) => ({ type, startSec, endSec, confidence }));
+      expect(strip(report)).toEqual(strip(reference.get(clip) as AnalysisResult));
+      expectedAlerts += 2 * report.defects.length;
+    }
+    const hits = await subscriber.waitFor(expectedAlerts, 20_000);
+    const ids = new Set(hits.map((h) => h.envelope.MessageAttributes?.['alertId']?.Value));
+    expect(ids.size).toBe(expectedAlerts);
+    const kinds = hits.map((h) => h.envelope.MessageAttributes?.['kind']?.Value);
+    expect(kinds.filter((k) => k === 'opened')).toHaveLength(expectedAlerts / 2);
+    expect(kinds.filter((k) => k === 'closed')).toHaveLength(expectedAlerts / 2);
+  });
+});
+
+describe('monolith on the DynamoDB job store, killed with SIGKILL mid-analysis', () => {
+  it('ends the job in exactly one terminal state', async () => {
+    const fixture = await generateFixture('bench-720p', fixturesDir);
+    const expected = analyzeLocally(fixture.mediaPath);
+    const outcome = await killAndResume(fixture.mediaPath, path.join(scratch, 'data-aws-restart'), aws.env);
+    expect(outcome.job).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(outcome.report.defects).toEqual(expected.defects);
+    expect(outcome.statuses.filter((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled')).toEqual(['succeeded']);
+  });
+});

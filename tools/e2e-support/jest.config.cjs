@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.cjs'),
+  displayName: 'e2e-support',
+  rootDir: __dirname,
+};

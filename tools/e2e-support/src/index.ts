@@ -1,0 +1,6 @@
+export { analyzeLocally, apiClient, ensureBundles, repoRoot, scratch, serve } from './support';
+export type { Served } from './support';
+export { startMediaServer } from './media-server';
+export type { MediaServer } from './media-server';
+export { killAndResume } from './kill-restart';
+export type { KillRestartOutcome } from './kill-restart';
