@@ -4,7 +4,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 sh tools/scripts/ensure.sh
 export NX_DAEMON=false NX_NO_CLOUD=true
-npx nx run-many -t build -p cli fixtures --outputStyle=static >/dev/null
+npx nx run-many -t build --outputStyle=static >/dev/null
 mkdir -p tmp/demo
 node dist/tools/fixtures/main.js --out tmp/demo demo >/dev/null
 echo "Injected into tmp/demo/demo.mp4 (from tmp/demo/demo.truth.json):"
