@@ -130,7 +130,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         return;
       }
       const fw = toFramewatchError(err);
-      if (fw instanceof CancelledError || fw.code === 'CANCELLED') {
+      // Aborted by a cancellation request: whatever error the abort surfaced as, the job was cancelled.
+      if (fw instanceof CancelledError || fw.code === 'CANCELLED' || controller.signal.aborted) {
         await finish(job, 'cancelled');
         log.info('job cancelled');
       } else {
