@@ -36,4 +36,5 @@ USER node
 EXPOSE 8080
 # Services answer GET /healthz on FRAMEWATCH_PORT; the orchestrator's health check (ECS target
 # group, Kubernetes probe) points there. No HEALTHCHECK here: the cli image is not a server.
-ENTRYPOINT ["node", "--enable-source-maps", "main.js"]
+# Same V8 settings as `framewatch serve` (NODE_ARGS in libs/runtime/src/topology.ts).
+ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=32", "main.js"]

@@ -16,6 +16,8 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** Port it listens on; its `/healthz` is polled until it answers. */
   port: number;
+  /** Node.js options placed before the bundle (V8 heap settings). */
+  nodeArgs?: string[];
 }
 
 /** A running topology. */
@@ -95,7 +97,7 @@ export async function supervise(
   try {
     for (const wave of waves) {
       for (const spec of wave) {
-        const child = spawn(process.execPath, [path.join(options.appsDir, spec.app, 'main.js')], {
+        const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), path.join(options.appsDir, spec.app, 'main.js')], {
           env: childEnvironment(spec.env),
           stdio: ['ignore', 'pipe', 'pipe'],
         });

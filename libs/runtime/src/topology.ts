@@ -17,6 +17,14 @@ export const detectorGroups = [
   { name: 'audio', detectors: ['silence', 'clipping'] },
 ] as const;
 
+/**
+ * V8 settings of every Framewatch process. These processes churn through large, short-lived frame
+ * buffers; a 32 MB young generation (the default is 16 MB on 64-bit) halves the scavenges, which
+ * `npm run bench:topologies` measured as the largest overhead of the split topologies (the
+ * media converter spent 0.36 s of a 60 s job in GC). The Dockerfile starts apps the same way.
+ */
+export const NODE_ARGS = ['--max-semi-space-size=32'] as const;
+
 /** Settings every process of one topology shares. */
 export interface TopologySettings {
   topology: Topology;
@@ -55,7 +63,10 @@ export async function planTopology(settings: TopologySettings): Promise<Topology
     FRAMEWATCH_TOPOLOGY: settings.topology,
   };
   if (settings.topology === 'monolith') {
-    return { apiPort, waves: [[{ name: 'monolith', app: 'monolith', port: apiPort, env: { ...shared, FRAMEWATCH_PORT: String(apiPort) } }]] };
+    return {
+      apiPort,
+      waves: [[{ name: 'monolith', app: 'monolith', port: apiPort, nodeArgs: [...NODE_ARGS], env: { ...shared, FRAMEWATCH_PORT: String(apiPort) } }]],
+    };
   }
   const handoff = settings.topology === 'services-s3' ? 'local' : 'none';
   const detectors: ProcessSpec[] = [];
@@ -90,5 +101,6 @@ export async function planTopology(settings: TopologySettings): Promise<Topology
     },
   };
   const api: ProcessSpec = { name: 'api', app: 'api', port: apiPort, env: { ...shared, FRAMEWATCH_PORT: String(apiPort) } };
-  return { apiPort, waves: [[...detectors, aggregator], [converter], [api]] };
+  const waves = [[...detectors, aggregator], [converter], [api]].map((wave) => wave.map((p) => ({ ...p, nodeArgs: [...NODE_ARGS] })));
+  return { apiPort, waves };
 }
