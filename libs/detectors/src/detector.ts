@@ -1,4 +1,4 @@
-import { UsageError } from '@framewatch/errors';
+import { ConfigError, UsageError } from '@framewatch/errors';
 import type { AudioChunk, DetectionBatch, FrameBatch, FrameScore, VideoFrame } from '@framewatch/frame-codec';
 import { DefectType } from '@framewatch/pipeline';
 import type { Detector, DetectorInfo, MediaNeeds } from '@framewatch/pipeline';
@@ -6,15 +6,27 @@ import { blackRatio, scoreBlack } from './black';
 import { measureClipping, scoreClipping } from './clipping';
 import { FreezeTracker } from './freeze';
 import { createLumaReducer } from './luma-grid';
+import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_NEEDS, macroblockFeatures } from './macroblock-features';
+import type { MacroblockModel } from './macroblocking';
 import { levelDbfs, scoreSilence } from './silence';
 import { resolveThresholds } from './thresholds';
 import type { DetectorThresholdOverrides } from './thresholds';
 
-/** The detector algorithms this library implements, in the order their scores are listed. */
+/** The detector algorithms a group runs by default, in the order their scores are listed. */
 export const detectorNames = ['black', 'freeze', 'silence', 'clipping'] as const;
 
-/** One of the {@link detectorNames}. */
-export type DetectorName = (typeof detectorNames)[number];
+/**
+ * Algorithms that run only when `options.detectors` names them (and their options are given):
+ * `macroblocking` needs a loaded model and full-resolution luma, so the default analysis cost
+ * does not change until its measured cost is accepted.
+ */
+export const optionalDetectorNames = ['macroblocking'] as const;
+
+/** One of the {@link detectorNames} or {@link optionalDetectorNames}. */
+export type DetectorName = (typeof detectorNames)[number] | (typeof optionalDetectorNames)[number];
+
+/** Every algorithm, in the order scores are listed. */
+const allDetectorNames: readonly DetectorName[] = [...detectorNames, ...optionalDetectorNames];
 
 /**
  * Luma size black and freeze ask for. 320×180 keeps 16:9, is 1/16 of a 720p plane (ffmpeg's
@@ -36,14 +48,29 @@ const catalogue: Record<DetectorName, { defect: DefectType; needs: MediaNeeds }>
   freeze: { defect: DefectType.freeze, needs: { video: videoGrid, audio: null } },
   silence: { defect: DefectType.silence, needs: { video: null, audio: audioFormat } },
   clipping: { defect: DefectType.clipping, needs: { video: null, audio: audioFormat } },
+  macroblocking: { defect: DefectType.macroblocking, needs: { video: { ...MACROBLOCK_NEEDS }, audio: null } },
 };
+
+/** Options of the optional `macroblocking` algorithm. */
+export interface MacroblockingOptions {
+  /**
+   * The model, loaded once at start-up with `loadMacroblockModel` (so createDetector stays
+   * synchronous and a bad model file fails start-up, not the first batch).
+   */
+  model: MacroblockModel;
+}
 
 /** Options of {@link createDetector}. */
 export interface DetectorOptions {
   /** Name of the detector group, reported in every DetectionBatch. Default `default`. */
   group?: string;
-  /** Which algorithms to run, any subset of {@link detectorNames}. Default: all of them. */
+  /**
+   * Which algorithms to run, any subset of {@link detectorNames} and {@link optionalDetectorNames}.
+   * Default: all of {@link detectorNames} (the optional ones only when listed).
+   */
   detectors?: readonly string[];
+  /** Required when `detectors` lists `macroblocking`; ignored otherwise. */
+  macroblocking?: MacroblockingOptions;
   /** Overrides of the default thresholds (see `defaultThresholds`). */
   thresholds?: DetectorThresholdOverrides;
 }
@@ -54,6 +81,8 @@ interface StreamState {
   freeze: FreezeTracker;
   /** Duration of the last video frame scored, for a batch whose single frame has no neighbour. */
   lastFrameSec: number;
+  /** The previous frame's luma for the macroblocking features (copied), or null. */
+  macroblockPrevious: { plane: Uint8Array; width: number; height: number } | null;
 }
 
 /**
@@ -68,8 +97,15 @@ interface StreamState {
  * reference); `silence.dbfs`; `clipping.share`, `clipping.peak`. Thresholds and the reasons for
  * them: libs/detectors/THRESHOLDS.md.
  *
+ * The optional `macroblocking` algorithm runs only when `detectors` lists it and
+ * `macroblocking.model` holds a model loaded with `loadMacroblockModel`: it asks for full-size
+ * deblocked luma, computes `macroblockFeatures` per frame (against the stream's previous frame)
+ * and scores all video frames of a batch in one model run.
+ *
  * @throws UsageError (code `USAGE`) for an unknown detector name, an empty selection, an empty
- * group name or an invalid threshold.
+ * group name, an invalid threshold, or `macroblocking` selected without a model.
+ * @throws ConfigError (code `CONFIG_INVALID`) when the macroblocking model's feature count is
+ * not {@link MACROBLOCK_FEATURE_COUNT}.
  *
  * @example
  * const detector = createDetector({ group: 'video', detectors: ['black', 'freeze'] });
@@ -86,7 +122,10 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   const runFreeze = names.includes('freeze');
   const runSilence = names.includes('silence');
   const runClipping = names.includes('clipping');
-  const runVideo = runBlack || runFreeze;
+  const runMacroblocking = names.includes('macroblocking');
+  const macroblockModel = runMacroblocking ? checkMacroblockModel(options.macroblocking) : null;
+  const runGrid = runBlack || runFreeze;
+  const runVideo = runGrid || runMacroblocking;
   const runAudio = runSilence || runClipping;
   // One reducer for all streams: detect() never awaits, so one call ends before the next begins.
   const reduce = createLumaReducer(videoGrid);
@@ -96,7 +135,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     let state = streams.get(batch.streamId);
     // seq 0 starts a stream afresh: a frame left from an earlier run with the same id is no predecessor.
     if (state === undefined || batch.seq === 0) {
-      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0 };
+      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblockPrevious: null };
       streams.set(batch.streamId, state);
     }
     return state;
@@ -104,11 +143,13 @@ export function createDetector(options: DetectorOptions = {}): Detector {
 
   function scoreFrame(frame: VideoFrame, durationSec: number, state: StreamState): FrameScore {
     const plane = lumaPlane(frame);
+    const scores: Record<string, number> = {};
+    const detail: Record<string, number> = {};
+    const result: FrameScore = { target: 'video', index: frame.index, pts: frame.pts, durationSec, scores, detail };
+    if (!runGrid) return result;
     const grid = reduce(plane, frame.width, frame.height);
     const ratio = blackRatio(grid, thresholds.black.lumaMax);
     const black = scoreBlack(ratio, thresholds.black);
-    const scores: Record<string, number> = {};
-    const detail: Record<string, number> = {};
     if (runBlack) {
       scores['black'] = black;
       detail['black.ratio'] = round6(ratio);
@@ -127,7 +168,22 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       }
       if (freeze.drift !== null) detail['freeze.drift'] = round6(freeze.drift.changedShare);
     }
-    return { target: 'video', index: frame.index, pts: frame.pts, durationSec, scores, detail };
+    return result;
+  }
+
+  /**
+   * Writes frame `i`'s macroblocking features into `features` and keeps its luma as the
+   * stream's previous frame. Runs synchronously, in frame order, before the batch's one model run.
+   */
+  function macroblockRow(frame: VideoFrame, state: StreamState, features: Float32Array, i: number): void {
+    const { width, height } = frame;
+    const plane = lumaPlane(frame).subarray(0, width * height);
+    const kept = state.macroblockPrevious;
+    const previous = kept !== null && kept.width === width && kept.height === height ? kept.plane : null;
+    macroblockFeatures(plane, width, height, previous, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
+    // Copied: the batch's planes may be reused by the caller after detect() resolves.
+    if (previous !== null) previous.set(plane);
+    else state.macroblockPrevious = { plane: plane.slice(), width, height };
   }
 
   function scoreChunk(chunk: AudioChunk, batch: FrameBatch): FrameScore {
@@ -164,11 +220,18 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       if (runVideo && batch.video.length > 0) {
         const state = stateOf(batch);
         const frames = batch.video;
+        const features = macroblockModel === null ? null : new Float32Array(frames.length * MACROBLOCK_FEATURE_COUNT);
         for (let i = 0; i < frames.length; i++) {
           const frame = frames[i] as VideoFrame;
           const durationSec = frameDuration(frames, i, batch.endSec, state.lastFrameSec);
           state.lastFrameSec = durationSec;
           scores.push(scoreFrame(frame, durationSec, state));
+          if (features !== null) macroblockRow(frame, state, features, i);
+        }
+        if (macroblockModel !== null && features !== null) {
+          // One model run per batch; everything before it ran synchronously, in call order.
+          const mb = await macroblockModel.score(features, frames.length);
+          for (let i = 0; i < frames.length; i++) (scores[i] as FrameScore).scores['macroblocking'] = round6(clamp01(mb[i] as number));
         }
       }
       if (runAudio) for (const chunk of batch.audio) scores.push(scoreChunk(chunk, batch));
@@ -187,15 +250,31 @@ export function createDetector(options: DetectorOptions = {}): Detector {
 /** Validates a selection of detector names and puts it in canonical order without duplicates. */
 function selectDetectors(requested: readonly string[] | undefined): DetectorName[] {
   if (requested === undefined) return [...detectorNames];
-  const valid = detectorNames.join(', ');
-  const unknown = requested.filter((name) => !(detectorNames as readonly string[]).includes(name));
+  const valid = allDetectorNames.join(', ');
+  const unknown = requested.filter((name) => !(allDetectorNames as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new UsageError(`unknown detector${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; valid names: ${valid}`, {
-      detail: { unknown, valid: [...detectorNames] },
+      detail: { unknown, valid: [...allDetectorNames] },
     });
   }
   if (requested.length === 0) throw new UsageError(`no detectors selected; valid names: ${valid}`);
-  return detectorNames.filter((name) => requested.includes(name));
+  return allDetectorNames.filter((name) => requested.includes(name));
+}
+
+/** The loaded model the `macroblocking` algorithm needs, checked against the features it is fed. */
+function checkMacroblockModel(options: MacroblockingOptions | undefined): MacroblockModel {
+  const model = options?.model;
+  if (model === undefined || typeof model.score !== 'function') {
+    throw new UsageError('the macroblocking detector needs options.macroblocking.model (load it with loadMacroblockModel at start-up)');
+  }
+  if (model.featureCount !== MACROBLOCK_FEATURE_COUNT) {
+    throw new ConfigError(`macroblocking model ${model.modelPath} takes ${model.featureCount} features per frame; the detector computes ${MACROBLOCK_FEATURE_COUNT}`);
+  }
+  return model;
+}
+
+function clamp01(x: number): number {
+  return x > 0 ? (x < 1 ? x : 1) : 0;
 }
 
 /** The luma plane of a `gray` or `yuv420p` frame (plane 0 in both), checked against the frame size. */

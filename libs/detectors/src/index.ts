@@ -1,6 +1,7 @@
 // Public API of detectors: the black, freeze, silence and clipping algorithms behind the Detector contract.
 export { createDetector, detectorNames } from './detector';
 export type { DetectorName, DetectorOptions } from './detector';
+export { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MACROBLOCK_NEEDS, macroblockFeatures } from './macroblock-features';
 export { defaultThresholds, resolveThresholds } from './thresholds';
 export type {
   BlackThresholds,
@@ -10,3 +11,6 @@ export type {
   FreezeThresholds,
   SilenceThresholds,
 } from './thresholds';
+export { optionalDetectorNames } from './detector';
+export type { MacroblockingOptions } from './detector';
+export type { MacroblockModel, MacroblockModelOptions } from './macroblocking';

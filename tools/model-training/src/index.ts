@@ -1,1 +1,13 @@
 // Public API of model-training.
+export { MLP_ONNX_OPSET, writeMlpOnnx } from './onnx-writer';
+export type { MlpActivation, MlpLayer, MlpOnnxOptions } from './onnx-writer';
+export { CORRUPT_SHARE, DAMAGED_BLOCK_MAD, SIZES, TEST_SOURCES, TRAIN_SOURCES, generateDataset, labelFrame, planClips } from './data';
+export type { ClipData, ClipSpec, GenerateOptions, Split } from './data';
+export { EVENT_GAP, evaluate, events, prf, rocAuc, stack } from './evaluate';
+export type { Evaluation, Prf } from './evaluate';
+export { runExperiment, scoreClip } from './experiment';
+export type { ExperimentResult } from './experiment';
+export { bestThreshold, mlpLayers, predict, trainMlp } from './train';
+export type { Mlp, TrainOptions } from './train';
+export { createRng, gaussian } from './rng';
+export type { Rng } from './rng';

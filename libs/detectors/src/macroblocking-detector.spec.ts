@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { createDetector } from './detector';
+import { MACROBLOCK_FEATURE_COUNT, macroblockFeatures } from './macroblock-features';
+import { loadMacroblockModel } from './macroblocking';
+import type { MacroblockModel } from './macroblocking';
+import { batch, frame, movingBars, plane } from './spec-helpers';
+
+const W = 320;
+const H = 192;
+
+/** A model that records what it is asked and scores each frame by its first feature (clamped later). */
+function recordingModel(score: (row: Float32Array) => number = () => 0.25): MacroblockModel & { calls: { features: Float32Array; n: number }[] } {
+  const calls: { features: Float32Array; n: number }[] = [];
+  return {
+    modelPath: '/models/fake.onnx',
+    featureCount: MACROBLOCK_FEATURE_COUNT,
+    threads: 1,
+    calls,
+    async score(features, n) {
+      calls.push({ features: features.slice(), n });
+      return Float32Array.from({ length: n }, (_, i) => score(features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT)));
+    },
+  };
+}
+
+describe('createDetector with macroblocking', () => {
+  it('does not run macroblocking by default, even when a model is given', async () => {
+    const model = recordingModel();
+    const detector = createDetector({ macroblocking: { model } });
+    expect((await detector.describe()).detectors.map((d) => d.name)).toEqual(['black', 'freeze', 'silence', 'clipping']);
+    const out = await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 0), W, H)]));
+    expect(out.scores[0]?.scores).not.toHaveProperty('macroblocking');
+    expect(model.calls).toHaveLength(0);
+  });
+
+  it('describes macroblocking as full-resolution deblocked luma when selected', async () => {
+    const detector = createDetector({ detectors: ['macroblocking', 'black'], macroblocking: { model: recordingModel() } });
+    const { detectors } = await detector.describe();
+    expect(detectors.map((d) => [d.name, d.defect])).toEqual([
+      ['black', 'black'],
+      ['macroblocking', 'macroblocking'],
+    ]);
+    expect(detectors[1]?.needs).toEqual({ video: { width: 0, height: 0, deblocked: true }, audio: null });
+  });
+
+  it('needs a loaded model whose input matches the features', async () => {
+    expect(() => createDetector({ detectors: ['macroblocking'] })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/options\.macroblocking\.model/) }));
+    const tiny = await loadMacroblockModel({ modelPath: join(__dirname, '__fixtures__', 'tiny-macroblock.onnx') });
+    expect(() => createDetector({ detectors: ['macroblocking'], macroblocking: { model: tiny } })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/takes 4 features per frame; the detector computes/) }),
+    );
+  });
+
+  it('scores every frame of a batch in one model run, with the previous frame carried across batches', async () => {
+    const model = recordingModel((row) => (row[0] as number) + 10); // clamped to 1
+    const detector = createDetector({ detectors: ['macroblocking'], macroblocking: { model } });
+    const planes = [0, 1, 2, 3, 4].map((t) => movingBars(W, H, t));
+    const first = await detector.detect(batch('s', 0, planes.slice(0, 3).map((p, i) => frame(i, p, W, H))));
+    const second = await detector.detect(batch('s', 1, planes.slice(3).map((p, i) => frame(i + 3, p, W, H)), [], true));
+    expect(model.calls.map((c) => c.n)).toEqual([3, 2]);
+    expect(first.detectors).toEqual(['macroblocking']);
+    for (const out of [first, second]) for (const s of out.scores) expect(s.scores).toEqual({ macroblocking: 1 });
+
+    // The features are exactly macroblockFeatures of each frame and its predecessor.
+    const expected = planes.map((p, t) => macroblockFeatures(p, W, H, t === 0 ? null : (planes[t - 1] as Uint8Array)));
+    const seen = model.calls.flatMap((c) => Array.from(c.features));
+    expected.forEach((f, t) => expect(Array.from(seen.slice(t * MACROBLOCK_FEATURE_COUNT, (t + 1) * MACROBLOCK_FEATURE_COUNT))).toEqual(Array.from(f)));
+  });
+
+  it('starts a stream afresh at seq 0 and after a size change (no previous frame)', async () => {
+    const model = recordingModel();
+    const detector = createDetector({ detectors: ['macroblocking'], macroblocking: { model } });
+    await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 0), W, H)]));
+    await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 1), W, H)]));
+    await detector.detect(batch('s', 1, [frame(1, plane(64, 64, () => 90), 64, 64)]));
+    const fresh1 = macroblockFeatures(movingBars(W, H, 1), W, H, null);
+    const fresh2 = macroblockFeatures(plane(64, 64, () => 90), 64, 64, null);
+    expect(Array.from(model.calls[1]?.features ?? [])).toEqual(Array.from(fresh1));
+    expect(Array.from(model.calls[2]?.features ?? [])).toEqual(Array.from(fresh2));
+  });
+
+  it('adds its score next to black and freeze in the same frame score', async () => {
+    const model = recordingModel(() => 0.8);
+    const detector = createDetector({ detectors: ['black', 'freeze', 'macroblocking'], macroblocking: { model } });
+    const out = await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 0), W, H), frame(1, movingBars(W, H, 1), W, H)]));
+    expect(out.scores.map((s) => Object.keys(s.scores).sort())).toEqual([
+      ['black', 'freeze', 'macroblocking'],
+      ['black', 'freeze', 'macroblocking'],
+    ]);
+    expect(out.scores[1]?.scores['macroblocking']).toBeCloseTo(0.8, 6);
+  });
+});

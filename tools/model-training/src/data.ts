@@ -1,0 +1,283 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { MACROBLOCK_FEATURE_COUNT, macroblockFeatures } from '@framewatch/detectors';
+import { createRng } from './rng';
+import type { Rng } from './rng';
+
+/** Which set a clip belongs to; the two sets use different lavfi sources. */
+export type Split = 'train' | 'test';
+
+/** One clean clip to encode: a lavfi graph template (`{s}` = size, `{r}` = rate) at one size and GOP. */
+export interface ClipSpec {
+  id: string;
+  split: Split;
+  source: string;
+  width: number;
+  height: number;
+  gop: number;
+  frames: number;
+}
+
+/** One decoded clip, clean or corrupted: its frames' features, labels and blockdetect scores. */
+export interface ClipData {
+  id: string;
+  split: Split;
+  /** False for the clean decode (every label 0). */
+  corrupted: boolean;
+  /** Frame-major features, `frames × MACROBLOCK_FEATURE_COUNT`. */
+  features: Float32Array;
+  /** 1 when the frame differs visibly from the clean decode (see {@link labelFrame}). */
+  labels: Uint8Array;
+  /** 1 for a frame with a small difference from the clean decode, or one the decoder lost (held from the previous frame): left out of training and of per-frame metrics. */
+  ambiguous: Uint8Array;
+  /** ffmpeg blockdetect's `lavfi.block` per frame. */
+  blockdetect: Float32Array;
+  /** Share of damaged blocks per frame (0 on the clean decode). */
+  damage: Float32Array;
+}
+
+/** Options of {@link generateDataset}. */
+export interface GenerateOptions {
+  /** Working directory for the encoded clips (created, and emptied first). */
+  workDir: string;
+  seed: number;
+  /** Frames per clip (25 fps). Default 150. */
+  frames?: number;
+  /** Clips per (source) in each split: sizes drawn from {@link SIZES}. Default 3. */
+  clipsPerSource?: number;
+  /** Corrupted variants per clean clip. Default 2. */
+  variants?: number;
+  /** Concurrent ffmpeg jobs. Default 2. */
+  concurrency?: number;
+  /** Only the first n sources of each split (for a quick test). */
+  sourcesPerSplit?: number;
+  /** Which splits to generate. Default both. */
+  splits?: readonly Split[];
+}
+
+/** Clean content for training. */
+export const TRAIN_SOURCES: readonly string[] = [
+  'testsrc2=s={s}:r={r}',
+  'mandelbrot=s={s}:r={r}',
+  'life=s={s}:r={r}:seed=7:mold=10:ratio=0.2:death_color=#303030:life_color=#d0d0d0,format=yuv420p',
+  'smptehdbars=s={s}:r={r},scroll=h=0.004:v=0.002',
+  "nullsrc=s={s}:r={r},geq=lum='128+90*sin((X+T*50)/W*6.28)*cos(Y/H*3.14)':cb=128:cr=128",
+  'mandelbrot=s={s}:r={r},eq=brightness=-0.35',
+];
+
+/** Clean content for the held-out set: sources the model never saw in training. */
+export const TEST_SOURCES: readonly string[] = [
+  'cellauto=s={s}:r={r}:seed=7:rule=110:scroll=1,format=yuv420p',
+  'testsrc=s={s}:r={r}',
+  'color=c=gray:s={s}:r={r},noise=alls=25:allf=t',
+  "color=c=#103050:s={s}:r={r},drawtext=text='Framewatch %{n}':fontsize=40:fontcolor=white:x=mod(t*80\\,w):y=h/3",
+  'rgbtestsrc=s={s}:r={r},scroll=h=0.01,eq=brightness=0.3',
+];
+
+/** Frame sizes the clips are encoded at. */
+export const SIZES: readonly (readonly [number, number])[] = [
+  [640, 360],
+  [480, 272],
+  [352, 288],
+];
+
+const GOPS = [12, 25, 50] as const;
+const AMOUNTS = [300, 1000, 3000, 10000] as const;
+
+/** Block MAD (vs the clean decode) above which a 16×16 block counts as damaged. */
+export const DAMAGED_BLOCK_MAD = 10;
+/** Share of damaged blocks from which a frame is labelled corrupted. */
+export const CORRUPT_SHARE = 0.02;
+
+/**
+ * Labels one frame of a corrupted decode against the same frame of the clean decode: corrupted
+ * when at least {@link CORRUPT_SHARE} of its 16×16 blocks have a mean absolute difference above
+ * {@link DAMAGED_BLOCK_MAD}; ambiguous when some, but fewer, blocks do.
+ */
+export function labelFrame(clean: Uint8Array, bad: Uint8Array, width: number, height: number): { label: 0 | 1; ambiguous: boolean; share: number } {
+  const bw = Math.floor(width / 16);
+  const bh = Math.floor(height / 16);
+  let damaged = 0;
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let sum = 0;
+      for (let y = by * 16; y < by * 16 + 16; y++) {
+        const r = y * width + bx * 16;
+        for (let x = 0; x < 16; x++) sum += Math.abs(clean[r + x] - bad[r + x]);
+      }
+      if (sum / 256 > DAMAGED_BLOCK_MAD) damaged++;
+    }
+  }
+  const share = damaged / (bw * bh);
+  return { label: share >= CORRUPT_SHARE ? 1 : 0, ambiguous: share > 0 && share < CORRUPT_SHARE, share };
+}
+
+/** The clips of both splits, drawn reproducibly from `seed`. */
+export function planClips(options: GenerateOptions): ClipSpec[] {
+  const rng = createRng(options.seed);
+  const frames = options.frames ?? 150;
+  const per = options.clipsPerSource ?? 3;
+  const clips: ClipSpec[] = [];
+  for (const [split, sources] of [
+    ['train', TRAIN_SOURCES],
+    ['test', TEST_SOURCES],
+  ] as const) {
+    const chosen = sources.slice(0, options.sourcesPerSplit ?? sources.length);
+    chosen.forEach((source, si) => {
+      for (let c = 0; c < per; c++) {
+        const [width, height] = SIZES[(c + si) % SIZES.length];
+        clips.push({ id: `${split}-${si}-${c}`, split, source, width, height, gop: pick(rng, GOPS), frames });
+      }
+    });
+  }
+  // Filtered only now, so a clip's draws do not depend on which splits are generated.
+  return clips.filter((c) => options.splits === undefined || options.splits.includes(c.split));
+}
+
+/**
+ * Generates the data set: encodes every planned clip with libx264, corrupts copies of the
+ * bitstream with ffmpeg's `noise` bitstream filter inside a random window of packets (byte
+ * damage, and on some variants dropped packets), decodes all of them to luma with blockdetect's
+ * score alongside, and labels each corrupted frame against the clean decode. Reproducible for a
+ * seed (libx264 and the decoder run single-threaded).
+ */
+export async function generateDataset(options: GenerateOptions): Promise<ClipData[]> {
+  rmSync(options.workDir, { recursive: true, force: true });
+  mkdirSync(options.workDir, { recursive: true });
+  const clips = planClips(options);
+  const variants = options.variants ?? 2;
+  const jobs = clips.map((clip) => {
+    const rng = createRng(options.seed ^ hash(clip.id));
+    const corruptions = Array.from({ length: variants }, (_, v) => {
+      const start = 10 + Math.floor(rng() * Math.max(1, clip.frames - 60));
+      const length = 3 + Math.floor(rng() * 30);
+      const amount = pick(rng, AMOUNTS);
+      const drop = v === 1 && rng() < 0.5;
+      return { start, end: Math.min(clip.frames - 5, start + length), amount, drop };
+    });
+    return () => processClip(clip, corruptions, options.workDir);
+  });
+  const results: ClipData[][] = new Array(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 2 }, worker));
+  return results.flat();
+}
+
+interface Corruption {
+  start: number;
+  end: number;
+  amount: number;
+  drop: boolean;
+}
+
+async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: string): Promise<ClipData[]> {
+  const base = path.join(dir, clip.id);
+  const size = `${clip.width}x${clip.height}`;
+  const graph = clip.source.replace('{s}', size).replace('{r}', '25');
+  await ffmpeg(['-f', 'lavfi', '-i', graph, '-frames:v', String(clip.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-g', String(clip.gop), '-keyint_min', String(clip.gop), '-pix_fmt', 'yuv420p', `${base}.mkv`]);
+  const clean = await decode(`${base}.mkv`, `${base}.bd.txt`, clip);
+  const out: ClipData[] = [];
+  const frameBytes = clip.width * clip.height;
+  const count = clean.luma.length / frameBytes;
+  out.push(toClipData(clip, `${clip.id}-clean`, false, clean, null, count));
+  for (const [v, c] of corruptions.entries()) {
+    const bad = `${base}-v${v}.mkv`;
+    const inWindow = `between(n\\,${c.start}\\,${c.end})`;
+    const bsf = c.drop ? `noise=amount=if(${inWindow}\\,${c.amount}\\,0):drop=${inWindow}*not(mod(n\\,5))` : `noise=amount=if(${inWindow}\\,${c.amount}\\,0)`;
+    await ffmpeg(['-i', `${base}.mkv`, '-c', 'copy', '-bsf:v', bsf, bad]);
+    const decoded = await decode(bad, `${base}-v${v}.bd.txt`, clip);
+    out.push(toClipData(clip, `${clip.id}-v${v}`, true, decoded, clean.luma, Math.min(count, decoded.luma.length / frameBytes)));
+  }
+  return out;
+}
+
+function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { luma: Buffer; blocks: number[]; held: Uint8Array }, clean: Buffer | null, count: number): ClipData {
+  const n = clip.width * clip.height;
+  const features = new Float32Array(count * MACROBLOCK_FEATURE_COUNT);
+  const labels = new Uint8Array(count);
+  const ambiguous = new Uint8Array(count);
+  const blockdetect = new Float32Array(count);
+  const damage = new Float32Array(count);
+  let previous: Uint8Array | null = null;
+  for (let i = 0; i < count; i++) {
+    const plane = new Uint8Array(decoded.luma.buffer, decoded.luma.byteOffset + i * n, n);
+    macroblockFeatures(plane, clip.width, clip.height, previous, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
+    if (clean !== null) {
+      const ref = new Uint8Array(clean.buffer, clean.byteOffset + i * n, n);
+      const l = labelFrame(ref, plane, clip.width, clip.height);
+      labels[i] = l.label;
+      damage[i] = l.share;
+      // A frame the decoder lost (held from the previous one) is a freeze, not macroblocking.
+      ambiguous[i] = l.ambiguous || decoded.held[i] ? 1 : 0;
+    }
+    blockdetect[i] = decoded.blocks[i] ?? 0;
+    previous = plane;
+  }
+  return { id, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage };
+}
+
+/**
+ * Decodes `file` to luma with blockdetect's score and puts each decoded frame at the index its
+ * timestamp says (25 fps), so a frame the corrupted decode lost does not shift every later frame
+ * against the clean decode: a missing index holds the previous frame, as a display would.
+ * Decoded single-threaded: frame-threaded error concealment of a damaged stream differs from
+ * run to run.
+ */
+async function decode(file: string, metadataFile: string, clip: ClipSpec): Promise<{ luma: Buffer; blocks: number[]; held: Uint8Array }> {
+  const raw = await ffmpeg(['-threads', '1', '-i', file, '-fps_mode', 'passthrough', '-vf', `blockdetect,metadata=print:file=${metadataFile},extractplanes=y`, '-f', 'rawvideo', '-']);
+  const n = clip.width * clip.height;
+  const decoded = Math.floor(raw.length / n);
+  const times: number[] = [];
+  const scores: number[] = [];
+  for (const line of readFileSync(metadataFile, 'utf8').split('\n')) {
+    const t = /pts_time:([-\d.]+)/.exec(line);
+    if (t) times.push(Number(t[1]));
+    else if (line.startsWith('lavfi.block=')) scores.push(Number(line.slice('lavfi.block='.length)));
+  }
+  const luma = Buffer.alloc(clip.frames * n);
+  const blocks = new Array<number>(clip.frames).fill(Number.NaN);
+  const filled = new Uint8Array(clip.frames);
+  for (let i = 0; i < decoded; i++) {
+    const index = Math.round((times[i] ?? i / 25) * 25);
+    if (index < 0 || index >= clip.frames) continue;
+    raw.copy(luma, index * n, i * n, (i + 1) * n);
+    blocks[index] = scores[i] ?? 0;
+    filled[index] = 1;
+  }
+  for (let i = 0; i < clip.frames; i++) {
+    if (filled[i]) continue;
+    if (i > 0) luma.copy(luma, i * n, (i - 1) * n, i * n);
+    blocks[i] = i > 0 ? blocks[i - 1] : 0;
+  }
+  return { luma, blocks, held: filled.map((v) => 1 - v) };
+}
+
+function ffmpeg(args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'fatal', '-nostdin', '-y', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg ${args.join(' ')} exited ${code}: ${err.slice(-500)}`))));
+  });
+}
+
+/** FNV-1a of a string: a per-clip seed that does not depend on which clips are generated. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function pick<T>(rng: Rng, values: readonly T[]): T {
+  return values[Math.floor(rng() * values.length)];
+}

@@ -1,0 +1,45 @@
+import { events, prf, rocAuc } from './evaluate';
+import { bestThreshold } from './train';
+import { labelFrame } from './data';
+
+describe('evaluation metrics', () => {
+  it('computes precision, recall and F1 at a threshold', () => {
+    const m = prf([0.9, 0.8, 0.2, 0.6], [1, 0, 1, 1]);
+    expect(m.precision).toBeCloseTo(2 / 3);
+    expect(m.recall).toBeCloseTo(2 / 3);
+    expect(m.f1).toBeCloseTo(2 / 3);
+  });
+
+  it('computes ROC-AUC with ties counted half', () => {
+    expect(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])).toBe(1);
+    expect(rocAuc([0.5, 0.5], [0, 1])).toBe(0.5);
+  });
+
+  it('merges runs separated by a short gap into one event', () => {
+    expect(events([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1])).toEqual([
+      [1, 5],
+      [13, 13],
+    ]);
+  });
+
+  it('finds the best-F1 threshold', () => {
+    const best = bestThreshold(Float32Array.from([0.1, 0.4, 0.6, 0.9]), Uint8Array.from([0, 0, 1, 1]));
+    expect(best.f1).toBe(1);
+    expect(best.threshold).toBeGreaterThan(0.4);
+    expect(best.threshold).toBeLessThanOrEqual(0.6);
+  });
+});
+
+describe('labelFrame', () => {
+  it('labels a frame by the share of 16×16 blocks that differ from the clean decode', () => {
+    const w = 160;
+    const h = 160; // 100 blocks
+    const clean = new Uint8Array(w * h).fill(100);
+    const bad = clean.slice();
+    expect(labelFrame(clean, bad, w, h)).toEqual({ label: 0, ambiguous: false, share: 0 });
+    for (let y = 0; y < 16; y++) bad.fill(200, y * w, y * w + 16); // one block: 1 %
+    expect(labelFrame(clean, bad, w, h)).toMatchObject({ label: 0, ambiguous: true });
+    for (let y = 0; y < 16; y++) bad.fill(200, y * w, y * w + 48); // three blocks: 3 %
+    expect(labelFrame(clean, bad, w, h)).toMatchObject({ label: 1, ambiguous: false });
+  });
+});

@@ -1,0 +1,147 @@
+import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
+import type { ClipData } from './data';
+import { bestThreshold } from './train';
+
+/** Precision, recall and F1 of a binary decision. */
+export interface Prf {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+/** What {@link evaluate} measures on a held-out set. */
+export interface Evaluation {
+  frames: { total: number; corrupt: number; ambiguousLeftOut: number };
+  clips: { corrupted: number; clean: number };
+  model: Prf & { auc: number };
+  blockdetect: Prf & { auc: number; threshold: number };
+  events: Prf & { truth: number; predicted: number };
+  clean: { falsePositiveEvents: number; falsePositiveFrames: number; frames: number };
+}
+
+/** Frames between two runs that still count as one event (a GOP's recovery can flicker). */
+export const EVENT_GAP = 5;
+
+/** Per-frame precision/recall/F1 at `threshold` (score ≥ threshold is positive). */
+export function prf(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold = 0.5): Prf {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const p = scores[i] >= threshold;
+    if (p && labels[i]) tp++;
+    else if (p) fp++;
+    else if (labels[i]) fn++;
+  }
+  const precision = tp + fp > 0 ? tp / (tp + fp) : 1;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : 1;
+  return { precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
+}
+
+/** ROC-AUC (probability that a positive outscores a negative; ties count half). */
+export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let pos = 0;
+  let rankSum = 0;
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (labels[idx[k]]) {
+      pos++;
+      rankSum += rank;
+    }
+    i = j + 1;
+  }
+  const neg = idx.length - pos;
+  return pos > 0 && neg > 0 ? (rankSum - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
+}
+
+/** Runs of positive frames, merging runs separated by at most {@link EVENT_GAP} frames: [start, end] inclusive. */
+export function events(positive: ArrayLike<boolean | number>): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < positive.length; i++) {
+    if (!positive[i]) continue;
+    const last = out[out.length - 1];
+    if (last && i - last[1] - 1 <= EVENT_GAP) last[1] = i;
+    else out.push([i, i]);
+  }
+  return out;
+}
+
+const overlaps = (a: [number, number], b: [number, number]): boolean => a[0] <= b[1] && b[0] <= a[1];
+
+/**
+ * Evaluates per-frame scores of held-out clips: per-frame precision/recall/F1/ROC-AUC of the
+ * model (threshold 0.5) and of blockdetect (its best-F1 threshold on the same frames), leaving
+ * out the ambiguous frames (a few damaged blocks); event-level precision/recall over corrupted
+ * clips (an event is a run of frames ≥ 0.5, truth events are runs of labelled frames, a match
+ * is any overlap); events and frames ≥ 0.5 on the clean clips.
+ */
+export function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array): Evaluation {
+  const s: number[] = [];
+  const b: number[] = [];
+  const l: number[] = [];
+  let ambiguousLeftOut = 0;
+  let truthEvents = 0;
+  let predictedEvents = 0;
+  let matchedTruth = 0;
+  let matchedPredicted = 0;
+  const clean = { falsePositiveEvents: 0, falsePositiveFrames: 0, frames: 0 };
+  for (const clip of clips) {
+    const scores = scoresOf(clip);
+    const n = clip.labels.length;
+    for (let i = 0; i < n; i++) {
+      if (clip.ambiguous[i]) {
+        ambiguousLeftOut++;
+        continue;
+      }
+      s.push(scores[i]);
+      b.push(clip.blockdetect[i]);
+      l.push(clip.labels[i]);
+    }
+    const predicted = events(Array.from(scores, (v) => v >= 0.5));
+    if (!clip.corrupted) {
+      clean.frames += n;
+      clean.falsePositiveEvents += predicted.length;
+      clean.falsePositiveFrames += Array.from(scores).filter((v) => v >= 0.5).length;
+      continue;
+    }
+    const truth = events(clip.labels);
+    truthEvents += truth.length;
+    predictedEvents += predicted.length;
+    matchedTruth += truth.filter((t) => predicted.some((p) => overlaps(t, p))).length;
+    matchedPredicted += predicted.filter((p) => truth.some((t) => overlaps(t, p))).length;
+  }
+  const labels = Uint8Array.from(l);
+  const bd = Float32Array.from(b);
+  const bdBest = bestThreshold(bd, labels);
+  const ep = predictedEvents > 0 ? matchedPredicted / predictedEvents : 1;
+  const er = truthEvents > 0 ? matchedTruth / truthEvents : 1;
+  return {
+    frames: { total: l.length + ambiguousLeftOut, corrupt: l.filter((v) => v).length, ambiguousLeftOut },
+    clips: { corrupted: clips.filter((c) => c.corrupted).length, clean: clips.filter((c) => !c.corrupted).length },
+    model: { ...prf(s, l), auc: rocAuc(s, l) },
+    blockdetect: { ...prf(bd, l, bdBest.threshold), auc: rocAuc(bd, l), threshold: bdBest.threshold },
+    events: { precision: ep, recall: er, f1: ep + er > 0 ? (2 * ep * er) / (ep + er) : 0, truth: truthEvents, predicted: predictedEvents },
+    clean,
+  };
+}
+
+/** Stacks the frames of `clips` into one feature matrix with labels, leaving out ambiguous frames. */
+export function stack(clips: ClipData[]): { x: Float32Array; y: Uint8Array; rows: number } {
+  const F = MACROBLOCK_FEATURE_COUNT;
+  let rows = 0;
+  for (const c of clips) for (const a of c.ambiguous) if (!a) rows++;
+  const x = new Float32Array(rows * F);
+  const y = new Uint8Array(rows);
+  let r = 0;
+  for (const c of clips) {
+    for (let i = 0; i < c.labels.length; i++) {
+      if (c.ambiguous[i]) continue;
+      x.set(c.features.subarray(i * F, (i + 1) * F), r * F);
+      y[r++] = c.labels[i];
+    }
+  }
+  return { x, y, rows };
+}

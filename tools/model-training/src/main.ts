@@ -1,0 +1,52 @@
+// The model-training CLI: `train` regenerates the data, trains, evaluates and writes the model;
+// `eval` regenerates the held-out set and scores it with the committed ONNX model.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
+import * as ort from 'onnxruntime-node';
+import { generateDataset } from './data';
+import type { GenerateOptions } from './data';
+import { evaluate } from './evaluate';
+import { runExperiment } from './experiment';
+import type { TrainOptions } from './train';
+
+const MODEL = 'libs/detectors/models/macroblocking.onnx';
+const WORK = 'tmp/macroblocking';
+const data: GenerateOptions = { workDir: path.join(WORK, 'clips'), seed: 5, frames: 150, clipsPerSource: 3, variants: 2, concurrency: 2 };
+const training: TrainOptions = { seed: 5, hidden: 16, epochs: 80, learningRate: 0.01, batchSize: 128, l2: 1e-4 };
+
+async function train(): Promise<void> {
+  const result = await runExperiment(data, training);
+  mkdirSync(path.dirname(MODEL), { recursive: true });
+  writeFileSync(MODEL, result.onnx);
+  const report = { model: MODEL, bytes: result.onnx.length, sizes: result.sizes, seconds: result.seconds, evaluation: result.evaluation, data, training };
+  writeFileSync(path.join(WORK, 'train-report.json'), JSON.stringify(report, null, 2));
+  console.log(JSON.stringify(report, null, 2));
+}
+
+async function evalCommand(): Promise<void> {
+  const session = await ort.InferenceSession.create(readFileSync(MODEL), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const clips = await generateDataset({ ...data, splits: ['test'] });
+  const scores = new Map<string, Float32Array>();
+  for (const clip of clips) {
+    const n = clip.labels.length;
+    const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
+    scores.set(clip.id, out.score.data as Float32Array);
+  }
+  const evaluation = evaluate(clips, (c) => scores.get(c.id) as Float32Array);
+  writeFileSync(path.join(WORK, 'eval-report.json'), JSON.stringify(evaluation, null, 2));
+  console.log(JSON.stringify(evaluation, null, 2));
+}
+
+const command = process.argv[2];
+const commands: Record<string, () => Promise<void>> = { train, eval: evalCommand };
+const run = command !== undefined ? commands[command] : undefined;
+if (run === undefined) {
+  console.error('usage: main.js train|eval');
+  process.exitCode = 2;
+} else {
+  run().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
