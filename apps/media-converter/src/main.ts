@@ -15,11 +15,10 @@ import { createLogger } from '@framewatch/observability';
 import { aggregatorContract, detectorContract, storedFrameDetectorContract } from '@framewatch/pipeline';
 import type { Detector } from '@framewatch/pipeline';
 import { createRpcClient } from '@framewatch/rpc';
-import type { RpcClientStats } from '@framewatch/rpc';
-import { createHandoffDetectors, listen, onShutdown, serviceCredentials } from '@framewatch/runtime';
+import { createHandoffDetectors, listen, onShutdown, serviceCredentials, transportCounters, transportDelta } from '@framewatch/runtime';
+import type { TransportCounters } from '@framewatch/runtime';
 import { createDocumentClient } from '@framewatch/dynamo';
 import { awsClientConfig, openStores } from '@framewatch/runtime/stores';
-import type { FrameHandoff } from '@framewatch/storage';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
       // Counters are per process, so a delta is this job's own traffic only when no other job
       // overlapped it (activeJobs 1): the topology benchmark runs one job at a time.
       log.info(
-        { jobId: job.id, videoFrames: result.stats.videoFrames, audioChunks: result.stats.audioChunks, activeJobs: worker.active(), ...difference(transport(), before) },
+        { jobId: job.id, videoFrames: result.stats.videoFrames, audioChunks: result.stats.audioChunks, activeJobs: worker.active(), ...transportDelta(transport(), before) },
         'job transport',
       );
     },
@@ -89,45 +88,6 @@ async function main(): Promise<void> {
     await Promise.all([...detectorClients, ...storedClients, aggregator].map((c) => c.close()));
     await jobs.close();
   }, log);
-}
-
-/**
- * What crossed process boundaries on this worker's side: RPC to the detectors and the aggregator
- * (`rpc` summed over every client, `calls` split by client), and the frames store. Frames-store
- * GETs happen in the detector processes, one per `detectStored` call, so `calls.stored` is what
- * the GET count is taken from: the converter's own handoff sees only its PUTs and DELETEs.
- */
-interface TransportCounters {
-  rpc: RpcClientStats;
-  calls: { detector: number; stored: number; aggregator: number };
-  frameStore: { puts: number; gets: number; deletes: number; bytesWritten: number; bytesRead: number } | null;
-}
-
-type Counted = { stats(): RpcClientStats };
-
-function transportCounters(clients: { detector: Counted[]; stored: Counted[]; aggregator: Counted }, handoff: FrameHandoff | undefined): () => TransportCounters {
-  const callsOf = (list: Counted[]): number => list.reduce((n, c) => n + c.stats().calls, 0);
-  return () => ({
-    rpc: [...clients.detector, ...clients.stored, clients.aggregator]
-      .map((c) => c.stats())
-      .reduce((sum, c) => combine(sum, c, 1), { calls: 0, attempts: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }),
-    calls: { detector: callsOf(clients.detector), stored: callsOf(clients.stored), aggregator: clients.aggregator.stats().calls },
-    frameStore: handoff ? handoff.stats() : null,
-  });
-}
-
-/** Field-wise `x + sign·y` of two counter records of the same shape. */
-function combine<T extends object>(x: T, y: T, sign: 1 | -1): T {
-  const other = y as Record<string, number>;
-  return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, (v as number) + sign * (other[k] ?? 0)])) as T;
-}
-
-function difference(after: TransportCounters, before: TransportCounters): TransportCounters {
-  return {
-    rpc: combine(after.rpc, before.rpc, -1),
-    calls: combine(after.calls, before.calls, -1),
-    frameStore: after.frameStore && before.frameStore ? combine(after.frameStore, before.frameStore, -1) : null,
-  };
 }
 
 main().catch((err: unknown) => {

@@ -20,17 +20,8 @@ export const At = {
   meta: 32,
 } as const;
 
-/** Mulberry32: a tiny seeded PRNG, so that a failing random case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so that a failing random case can be replayed from its seed. */
+export { createPrng as prng } from '@framewatch/seeded-random';
 
 /** A plane of `length` bytes holding a recognisable pattern. */
 export function pattern(length: number, salt = 0): Uint8Array {

@@ -9,3 +9,5 @@ export type { HandoffGroup } from './handoff';
 export { apiAuth, serviceCredentials } from './service-auth';
 export type { ApiAuth } from './service-auth';
 export { sourceUrlValidator } from './source-check';
+export { transportCounters, transportDelta } from './transport';
+export type { Counted, TransportCounters } from './transport';

@@ -9,6 +9,7 @@
  * Assumes clients do not pipeline (Node's `http` and the AWS SDK never do): any target bytes
  * that arrive after a request was completely forwarded belong to that request's response.
  */
+import { createPrng } from '@framewatch/seeded-random';
 import * as net from 'node:net';
 
 /** Where the proxy forwards to. */
@@ -86,23 +87,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/**
- * A small seeded PRNG (mulberry32): the same seed gives the same sequence in [0, 1).
- *
- * @example
- * const next = createPrng(42);
- * next(); // 0.6011037519201636, every time
- */
-export function createPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG random fault schedules use (re-exported for tests that build their own). */
+export { createPrng };
 
 /** A request boundary found by {@link RequestFramer}: its first byte, the end of its head, its end. */
 export type FrameEvent = { type: 'start' | 'end'; offset: number } | { type: 'head'; offset: number; head: string };

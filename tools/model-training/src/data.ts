@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { MACROBLOCK_FEATURE_COUNT, macroblockFeatures } from '@framewatch/detectors';
-import { createRng } from './rng';
-import type { Rng } from './rng';
+import { createPrng } from '@framewatch/seeded-random';
+import type { Prng } from '@framewatch/seeded-random';
 
 /** Which set a clip belongs to; the two sets use different lavfi sources. */
 export type Split = 'train' | 'test';
@@ -115,7 +115,7 @@ export function labelFrame(clean: Uint8Array, bad: Uint8Array, width: number, he
 
 /** The clips of both splits, drawn reproducibly from `seed`. */
 export function planClips(options: GenerateOptions): ClipSpec[] {
-  const rng = createRng(options.seed);
+  const rng = createPrng(options.seed);
   const frames = options.frames ?? 150;
   const per = options.clipsPerSource ?? 3;
   const clips: ClipSpec[] = [];
@@ -148,7 +148,7 @@ export async function generateDataset(options: GenerateOptions): Promise<ClipDat
   const clips = planClips(options);
   const variants = options.variants ?? 2;
   const jobs = clips.map((clip) => {
-    const rng = createRng(options.seed ^ hash(clip.id));
+    const rng = createPrng(options.seed ^ hash(clip.id));
     const corruptions = Array.from({ length: variants }, (_, v) => {
       const start = 10 + Math.floor(rng() * Math.max(1, clip.frames - 60));
       const length = 3 + Math.floor(rng() * 30);
@@ -278,6 +278,6 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-function pick<T>(rng: Rng, values: readonly T[]): T {
+function pick<T>(rng: Prng, values: readonly T[]): T {
   return values[Math.floor(rng() * values.length)];
 }

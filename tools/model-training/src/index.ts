@@ -9,5 +9,3 @@ export { runExperiment, scoreClip } from './experiment';
 export type { ExperimentResult } from './experiment';
 export { bestThreshold, mlpLayers, predict, trainMlp } from './train';
 export type { Mlp, TrainOptions } from './train';
-export { createRng, gaussian } from './rng';
-export type { Rng } from './rng';

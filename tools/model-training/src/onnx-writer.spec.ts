@@ -5,19 +5,14 @@
 // fails under Jest with "A float32 tensor's data must be type of function Float32Array()".
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
+import { createPrng } from '@framewatch/seeded-random';
 import { MLP_ONNX_OPSET, writeMlpOnnx } from './onnx-writer';
 import type { MlpLayer } from './onnx-writer';
 
-/** Deterministic values in [-1, 1) (mulberry32). */
+/** Deterministic values in [-1, 1). */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
+  const next = createPrng(seed);
+  return () => 2 * next() - 1;
 }
 
 function randomLayer(next: () => number, inSize: number, outSize: number, activation: MlpLayer['activation']): MlpLayer {

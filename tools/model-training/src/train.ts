@@ -1,5 +1,5 @@
 import type { MlpLayer } from './onnx-writer';
-import { createRng, gaussian } from './rng';
+import { createPrng, gaussian } from '@framewatch/seeded-random';
 
 /** Settings of {@link trainMlp}. */
 export interface TrainOptions {
@@ -42,7 +42,7 @@ export function trainMlp(x: Float32Array, y: Uint8Array, rows: number, inputSize
   const lr = options.learningRate ?? 0.01;
   const batch = options.batchSize ?? 128;
   const l2 = options.l2 ?? 1e-4;
-  const rng = createRng(options.seed);
+  const rng = createPrng(options.seed);
 
   const mu = new Float64Array(F);
   const sd = new Float64Array(F);

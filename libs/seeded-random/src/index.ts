@@ -1,0 +1,2 @@
+export { createPrng, gaussian } from './prng';
+export type { Prng } from './prng';
