@@ -123,6 +123,29 @@ describe('runAnalysis', () => {
     expect(result).toMatchObject({ schemaVersion: 1, id: 'an-1', status: 'succeeded', source: 'clip.mp4' });
   });
 
+  it('never has two batches of one group in detection at once, so they are scored in seq order', async () => {
+    const log: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const slowFirst: Detector = {
+      describe: async () => ({ group: 'g', detectors: [black] }),
+      async detect(batch) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        log.push(`start ${batch.seq}`);
+        // The first batch is the slowest: over HTTP it could otherwise finish after the second.
+        await new Promise((r) => setTimeout(r, batch.seq === 0 ? 30 : 1));
+        log.push(`end ${batch.seq}`);
+        inFlight--;
+        return { streamId: batch.streamId, seq: batch.seq, group: 'g', detectors: ['black'], final: batch.final, scores: [] };
+      },
+      release: async () => undefined,
+    };
+    await runAnalysis({ converter: memoryConverter([]), detectors: [slowFirst], aggregator: createAggregator() }, { id: 'an-4', source: { url: 'x' }, maxInFlight: 3 });
+    expect(most).toBe(1);
+    expect(log).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+  });
+
   it('stops with CANCELLED when the signal aborts', async () => {
     const controller = new AbortController();
     const calls: string[] = [];

@@ -116,6 +116,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   let mediaSec = 0;
   const window: Promise<DetectionBatch[]>[] = [];
   const maxInFlight = Math.max(1, request.maxInFlight ?? 2);
+  const inGroup: Promise<void>[] = detectors.map(() => Promise.resolve());
 
   const drainOne = async (): Promise<void> => {
     const results = await window.shift();
@@ -125,7 +126,20 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   try {
     for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal })) {
       throwIfAborted(signal);
-      const pending = Promise.all(detectors.map((d, i) => d.detect(projectBatch(batch, groupUses[i] ?? { video: true, audio: true }))));
+      // A group scores a stream's batches one after another (its state, e.g. freeze's previous
+      // frame, needs seq order, and two HTTP calls in flight could arrive swapped); different
+      // groups, and decoding, still run in parallel.
+      const pending = Promise.all(
+        detectors.map((d, i) => {
+          const part = projectBatch(batch, groupUses[i] ?? { video: true, audio: true });
+          const scored = (inGroup[i] ?? Promise.resolve()).then(() => d.detect(part));
+          inGroup[i] = scored.then(
+            () => undefined,
+            () => undefined,
+          );
+          return scored;
+        }),
+      );
       pending.catch(() => undefined); // observed by drainOne; avoid an unhandled rejection meanwhile
       window.push(pending);
       count(batch);
