@@ -59,4 +59,7 @@ function copyPackage(name) {
   }
 }
 for (const name of natives) if (imported.has(name)) copyPackage(name);
+// The learned detectors' models ship with every bundle that can run them (openDetector looks in models/).
+rmSync(path.join(outdir, 'models'), { recursive: true, force: true });
+if (imported.has('onnxruntime-node')) cpSync(path.join('libs', 'detectors', 'models'), path.join(outdir, 'models'), { recursive: true });
 writeFileSync(path.join(outdir, 'package.json'), JSON.stringify({ private: true, main: 'main.js' }, null, 2) + '\n');

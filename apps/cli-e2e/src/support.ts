@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { childEnvironment } from '@framewatch/config';
 
 /** The repository root (this file is apps/cli-e2e/src/support.ts). */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -26,8 +27,8 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `framewatch <args>` as a real process with this process's environment. */
-export function runCli(args: string[]): CliRun {
-  const result = spawnSync(process.execPath, [cliBundle(), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+/** Runs `framewatch <args>` as a real process with this process's environment, plus `env`. */
+export function runCli(args: string[], env: Record<string, string> = {}): CliRun {
+  const result = spawnSync(process.execPath, [cliBundle(), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: childEnvironment(env) });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { FramewatchConfig } from '@framewatch/config';
-import { createDetector } from '@framewatch/detectors';
+import { openDetector } from '@framewatch/detectors/onnx';
 import { createMediaConverter, mediaOptionsFromConfig } from '@framewatch/media';
 import type { Logger } from '@framewatch/observability';
 import { createAggregator, formatTimecode, renderReportHtml, runAnalysis, summarizeDefects } from '@framewatch/pipeline';
@@ -41,7 +41,7 @@ export async function analyzeCommand(
 ): Promise<number> {
   const { config, log, term } = deps;
   const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log });
-  const detector = createDetector({ detectors: options.detectors });
+  const detector = await openDetector({ detectors: options.detectors, macroblockingModel: config.macroblockingModel });
   const live = !options.json && term.stderr.isTTY === true;
   let bar: SingleBar | null = null;
   const announce = (verb: string, event: DefectEvent): void => {

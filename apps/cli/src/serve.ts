@@ -39,6 +39,8 @@ const forwardedSettings: readonly ConfigKey[] = [
   'webhookSecret',
   'awsMaxAttempts',
   'awsRequestTimeoutMs',
+  'detectors',
+  'macroblockingModel',
 ];
 
 /**
@@ -60,6 +62,7 @@ export async function serveCommand(
     dataDir: path.resolve(config.dataDir),
     jwtSecret,
     serviceSecret,
+    detectors: config.detectors,
     // Every process gets this run's settings; per-process ones (port, detectors…) come from the plan.
     common: settingsEnv(config, forwardedSettings),
   });

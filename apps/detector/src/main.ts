@@ -5,7 +5,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import express from 'express';
 import { loadConfig } from '@framewatch/config';
-import { createDetector } from '@framewatch/detectors';
+import { openDetector } from '@framewatch/detectors/onnx';
 import { decodeFrameBatch } from '@framewatch/frame-codec';
 import { createLogger } from '@framewatch/observability';
 import { detectorContract, storedFrameDetectorContract } from '@framewatch/pipeline';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ name: `detector-${config.detectorGroup}`, level: config.logLevel });
   const { verifier } = serviceCredentials(config);
-  const detector = createDetector({ group: config.detectorGroup, detectors: config.detectors.length > 0 ? config.detectors : undefined });
+  const detector = await openDetector({ group: config.detectorGroup, detectors: config.detectors.length > 0 ? config.detectors : undefined, macroblockingModel: config.macroblockingModel });
 
   const app = express();
   app.disable('x-powered-by');

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { loadConfig } from '@framewatch/config';
-import { createDetector } from '@framewatch/detectors';
+import { openDetector } from '@framewatch/detectors/onnx';
 import { createJobEventListener, createJobWorker, resolveJobSource } from '@framewatch/jobs';
 import { createMediaConverter, mediaOptionsFromConfig } from '@framewatch/media';
 import { createLogger } from '@framewatch/observability';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 
   // Uploads are files the API stored; URL jobs were checked by the API and again by resolveJobSource.
   const converter = bindInProcess(createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log }));
-  const detector = bindInProcess(createDetector({ detectors: config.detectors.length > 0 ? config.detectors : undefined }));
+  const detector = bindInProcess(await openDetector({ detectors: config.detectors.length > 0 ? config.detectors : undefined, macroblockingModel: config.macroblockingModel }));
   const aggregator = bindInProcess(createAggregator({ listener: combineListeners(events, alerts) }));
   const worker = createJobWorker({
     jobs,

@@ -73,6 +73,8 @@ const schema = z.object({
     .string()
     .default('')
     .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean)),
+  /** The macroblocking model file (`FRAMEWATCH_MACROBLOCKING_MODEL`); empty = the one shipped with the app. */
+  macroblockingModel: z.string().default(''),
   /** Name of this detector group (`FRAMEWATCH_DETECTOR_GROUP`). */
   detectorGroup: z.string().regex(/^[a-z0-9-]{1,32}$/).default('default'),
   /** How frames reach detectors (`FRAMEWATCH_FRAME_HANDOFF`): `none` = in the call, `local` = via files (services-s3). */

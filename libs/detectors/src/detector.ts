@@ -6,7 +6,7 @@ import { blackRatio, scoreBlack } from './black';
 import { measureClipping, scoreClipping } from './clipping';
 import { FreezeTracker } from './freeze';
 import { createLumaReducer } from './luma-grid';
-import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_NEEDS, macroblockFeatures } from './macroblock-features';
+import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_NEEDS, MacroblockFeatureTracker } from './macroblock-features';
 import type { MacroblockModel } from './macroblocking';
 import { levelDbfs, scoreSilence } from './silence';
 import { resolveThresholds } from './thresholds';
@@ -81,8 +81,8 @@ interface StreamState {
   freeze: FreezeTracker;
   /** Duration of the last video frame scored, for a batch whose single frame has no neighbour. */
   lastFrameSec: number;
-  /** The previous frame's luma for the macroblocking features (copied), or null. */
-  macroblockPrevious: { plane: Uint8Array; width: number; height: number } | null;
+  /** The macroblocking features' view of the stream's past (previous frame, recent history). */
+  macroblock: MacroblockFeatureTracker;
 }
 
 /**
@@ -99,7 +99,7 @@ interface StreamState {
  *
  * The optional `macroblocking` algorithm runs only when `detectors` lists it and
  * `macroblocking.model` holds a model loaded with `loadMacroblockModel`: it asks for full-size
- * deblocked luma, computes `macroblockFeatures` per frame (against the stream's previous frame)
+ * deblocked luma, computes the `MacroblockFeatureTracker` features per frame (against the stream's past)
  * and scores all video frames of a batch in one model run.
  *
  * @throws UsageError (code `USAGE`) for an unknown detector name, an empty selection, an empty
@@ -135,7 +135,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     let state = streams.get(batch.streamId);
     // seq 0 starts a stream afresh: a frame left from an earlier run with the same id is no predecessor.
     if (state === undefined || batch.seq === 0) {
-      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblockPrevious: null };
+      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblock: new MacroblockFeatureTracker() };
       streams.set(batch.streamId, state);
     }
     return state;
@@ -172,18 +172,13 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   }
 
   /**
-   * Writes frame `i`'s macroblocking features into `features` and keeps its luma as the
-   * stream's previous frame. Runs synchronously, in frame order, before the batch's one model run.
+   * Writes frame `i`'s macroblocking features into `features`; the stream's tracker keeps (a copy
+   * of) what it needs. Runs synchronously, in frame order, before the batch's one model run.
    */
   function macroblockRow(frame: VideoFrame, state: StreamState, features: Float32Array, i: number): void {
     const { width, height } = frame;
     const plane = lumaPlane(frame).subarray(0, width * height);
-    const kept = state.macroblockPrevious;
-    const previous = kept !== null && kept.width === width && kept.height === height ? kept.plane : null;
-    macroblockFeatures(plane, width, height, previous, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
-    // Copied: the batch's planes may be reused by the caller after detect() resolves.
-    if (previous !== null) previous.set(plane);
-    else state.macroblockPrevious = { plane: plane.slice(), width, height };
+    state.macroblock.next(plane, width, height, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
   }
 
   function scoreChunk(chunk: AudioChunk, batch: FrameBatch): FrameScore {

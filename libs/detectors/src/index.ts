@@ -1,7 +1,7 @@
 // Public API of detectors: the black, freeze, silence and clipping algorithms behind the Detector contract.
 export { createDetector, detectorNames } from './detector';
 export type { DetectorName, DetectorOptions } from './detector';
-export { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MACROBLOCK_NEEDS, macroblockFeatures } from './macroblock-features';
+export { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MACROBLOCK_NEEDS, MacroblockFeatureTracker } from './macroblock-features';
 export { defaultThresholds, resolveThresholds } from './thresholds';
 export type {
   BlackThresholds,

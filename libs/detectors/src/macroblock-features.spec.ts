@@ -1,58 +1,92 @@
-import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, macroblockFeatures } from './macroblock-features';
+import { DECAY, HISTORY, MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MacroblockFeatureTracker } from './macroblock-features';
 
 const W = 320;
 const H = 192;
 
-/** A smooth moving gradient with mild texture: clean content. */
+/** A smooth gradient with mild texture, moved `shift` pixels: clean content. */
 function smooth(shift: number): Uint8Array {
   const p = new Uint8Array(W * H);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) p[y * W + x] = Math.round(60 + 0.3 * (x + shift) + 0.2 * y + 4 * Math.sin((x + y + shift) / 3));
   return p;
 }
 
-/** The smooth plane with some 16×16 blocks replaced by flat grey or bright blocks, as a lost slice leaves them. */
+/** The smooth plane with a run of 16×16 blocks along two macroblock rows replaced by flat or wrong blocks, as a lost slice leaves them. */
 function corrupted(shift: number): Uint8Array {
   const p = smooth(shift);
-  for (let by = 3; by < 8; by++) {
-    for (let bx = 2; bx < 14; bx += 1 + (by % 2)) {
-      const v = (bx + by) % 3 === 0 ? 128 : (bx * 37) % 255;
+  for (let by = 4; by < 6; by++) {
+    for (let bx = 3; bx < 17; bx++) {
+      const v = (bx * 37 + by * 11) % 255;
       for (let y = by * 16; y < by * 16 + 16; y++) p.fill(v, y * W + bx * 16, y * W + bx * 16 + 16);
     }
   }
   return p;
 }
 
-const index = (name: (typeof MACROBLOCK_FEATURE_NAMES)[number]): number => MACROBLOCK_FEATURE_NAMES.indexOf(name);
+const at = (f: Float32Array, name: (typeof MACROBLOCK_FEATURE_NAMES)[number]): number => f[MACROBLOCK_FEATURE_NAMES.indexOf(name)] as number;
 
-describe('macroblockFeatures', () => {
-  it('returns a fixed-length vector, with zero temporal features without a previous frame', () => {
-    const f = macroblockFeatures(smooth(0), W, H, null);
+/** Features of the last of `planes`, fed in order to one tracker. */
+function last(planes: Uint8Array[]): Float32Array {
+  const tracker = new MacroblockFeatureTracker();
+  let f: Float32Array = new Float32Array(0);
+  for (const p of planes) f = tracker.next(p, W, H);
+  return f;
+}
+
+describe('MacroblockFeatureTracker', () => {
+  it('returns a fixed-length finite vector, with no temporal features on the first frame', () => {
+    const f = new MacroblockFeatureTracker().next(corrupted(0), W, H);
     expect(f).toHaveLength(MACROBLOCK_FEATURE_COUNT);
-    expect(MACROBLOCK_FEATURE_COUNT).toBeLessThanOrEqual(32);
-    expect(f[index('changedShare')]).toBe(0);
     expect(Array.from(f).every(Number.isFinite)).toBe(true);
+    expect(at(f, 'changeBlockShare')).toBe(0);
+    expect(at(f, 'madLog')).toBe(0);
+    expect(at(f, 'artifactBlockShareRise')).toBe(0);
+    // The spatial features see the blocks already.
+    expect(at(f, 'artifactBlockShare')).toBeGreaterThan(0.05);
   });
 
-  it('scores a blocky corrupted plane above a smooth one on grid edges and flat blocks', () => {
-    const clean = macroblockFeatures(smooth(0), W, H, null);
-    const bad = macroblockFeatures(corrupted(0), W, H, null);
-    expect(bad[index('grid16Ratio')]).toBeGreaterThan(clean[index('grid16Ratio')] + 0.5);
-    expect(bad[index('strongEdgeShare')]).toBeGreaterThan(0.05);
-    expect(clean[index('strongEdgeShare')]).toBe(0);
-    expect(bad[index('flatEdgeShare')]).toBeGreaterThan(clean[index('flatEdgeShare')]);
+  it('finds no artifact or change edges in smooth moving content', () => {
+    const clean = last([0, 1, 2, 3, 4].map(smooth));
+    expect(at(clean, 'artifactBlockShare')).toBe(0);
+    expect(at(clean, 'changeBlockShare')).toBe(0);
+    expect(at(clean, 'changeMemory')).toBe(0);
+    expect(at(clean, 'madLog')).toBeGreaterThan(0);
   });
 
-  it('sees block-aligned change from the previous frame', () => {
-    const clean = macroblockFeatures(smooth(1), W, H, smooth(0));
-    const bad = macroblockFeatures(corrupted(1), W, H, smooth(0));
-    expect(bad[index('changedShare')]).toBeGreaterThan(0.05);
-    expect(bad[index('isolatedChangeShare')]).toBeGreaterThan(0.02);
-    expect(clean[index('changedShare')]).toBe(0);
+  it('sees blocks that appear along macroblock rows, against the stream\'s own past', () => {
+    const f = last([0, 1, 2, 3, 4].map(smooth).concat([corrupted(5)]));
+    expect(at(f, 'changeBlockShare')).toBeGreaterThan(0.1);
+    expect(at(f, 'changeRowMax')).toBeGreaterThan(0.6);
+    expect(at(f, 'changeRunMax')).toBeGreaterThan(0.6);
+    expect(at(f, 'artifactRowMaxRise')).toBeGreaterThan(0.6);
+    expect(at(f, 'newArtifactBlockShare')).toBeGreaterThan(0.1);
+    expect(at(f, 'changeMemory')).toBeGreaterThan(0.5);
   });
 
-  it('writes into the given array and yields zeros for a plane too small to hold blocks', () => {
+  it('remembers a burst for a while, decaying by DECAY per frame', () => {
+    const tracker = new MacroblockFeatureTracker();
+    for (let t = 0; t < 5; t++) tracker.next(smooth(t), W, H);
+    const burst = at(tracker.next(corrupted(5), W, H), 'changeMemory');
+    // The damage stays in place and then leaves in one step; memory only decays.
+    const after = at(tracker.next(corrupted(5), W, H), 'changeMemory');
+    expect(after).toBeCloseTo(DECAY * burst, 5);
+  });
+
+  it('judges a stream against its own history: a constantly blocky picture stops rising', () => {
+    const planes = Array.from({ length: HISTORY + 2 }, () => corrupted(0));
+    const f = last(planes);
+    expect(at(f, 'artifactBlockShare')).toBeGreaterThan(0.05);
+    expect(at(f, 'artifactBlockShareRise')).toBe(0);
+    expect(at(f, 'newArtifactBlockShare')).toBe(0);
+  });
+
+  it('starts afresh on a size change and yields zeros for a plane too small to hold blocks', () => {
+    const tracker = new MacroblockFeatureTracker();
+    tracker.next(smooth(0), W, H);
+    const small = new Uint8Array(64 * 64).fill(90);
+    const f = tracker.next(small, 64, 64);
+    expect(at(f, 'madLog')).toBe(0);
     const out = new Float32Array(MACROBLOCK_FEATURE_COUNT).fill(7);
-    expect(macroblockFeatures(new Uint8Array(16 * 16), 16, 16, null, out)).toBe(out);
+    expect(tracker.next(new Uint8Array(16 * 16), 16, 16, out)).toBe(out);
     expect(Array.from(out).every((v) => v === 0)).toBe(true);
   });
 });

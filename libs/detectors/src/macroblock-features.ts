@@ -1,227 +1,281 @@
 /**
  * Per-frame features of the macroblocking (transmission-corruption) model.
  *
- * H.264 decodes damage in units of 16×16 macroblocks: a lost or garbled slice leaves blocks of
- * wrong or flat grey content, smeared blocks and blocks copied to the wrong place, all with their
- * edges on the 16-pixel grid, until the next keyframe. The features measure exactly that on the
- * luma plane at the source's own size, sampled sparsely (4 rows and 4 columns per block) so a
- * 1280×720 frame costs a few hundred µs in Node.
+ * H.264 damage comes in 16×16 macroblocks laid in raster order: from the first bad macroblock
+ * the decoder conceals the rest of the slice, so corruption shows as runs of blocks along
+ * macroblock rows whose edges sit exactly on the 16-pixel grid, appearing from one frame to the
+ * next, and drifting until the next keyframe. The features look for exactly that, locally:
+ *
+ * - an *artifact edge* is a 16-pixel block edge whose luma step is much larger than the steps
+ *   just beside it (a picture edge crossing the grid has neighbours as strong as itself);
+ * - a *change edge* is the same test on the difference from the previous frame: content that
+ *   moves changes smoothly across the grid, a block replaced by garbage changes in a square;
+ * - counts are taken per block (two or more artifact sides), per macroblock row (the worst row)
+ *   and as the longest horizontal run of edges, then compared with the stream's own recent past
+ *   (the median of the last {@link HISTORY} frames), because absolute values depend on the
+ *   content (a test card is full of grid-aligned edges, a flat title card has none).
+ *
+ * Frame-wide averages were tried first and stayed at chance on unseen content (MODEL.md).
  */
 
 /**
  * Luma the features need: the source's own size (`0×0`), deblocked as a viewer sees it. The
  * 16-pixel macroblock grid survives only an integer downscale, and no single fixed size is an
- * integer fraction of every source (640×360 is 1/2 of 720p but 1/3 of 1080p, where blocks
- * would be 5.33 px wide and fall off any grid); sampling the full-size plane sparsely keeps
- * the cost low instead.
+ * integer fraction of every source (640×360 is 1/2 of 720p but 1/3 of 1080p); sampling the
+ * full-size plane sparsely keeps the cost low instead.
  */
 export const MACROBLOCK_NEEDS = { width: 0, height: 0, deblocked: true } as const;
 
-/** Names of the features, in the order {@link macroblockFeatures} writes them. */
+/** Names of the features, in the order {@link MacroblockFeatureTracker.next} writes them. */
 export const MACROBLOCK_FEATURE_NAMES = [
-  'grid16Ratio', // log((1 + mean step on 16-px block edges) / (1 + mean step off the 4-px grid))
-  'grid8Ratio', // same for the 8-px mid-block lines
-  'strongEdgeShare', // blocks with a left or top edge much stronger than their inside
-  'flatShare', // blocks that are almost constant (sampled std < 1.5 codes)
-  'flatEdgeShare', // flat blocks that also have a strong edge (grey or single-colour blocks)
-  'edgeMeanLog', // log(1 + mean step on 16-px edges)
-  'offGridMeanLog', // log(1 + mean step off the grid): texture of the picture
-  'meanLuma', // mean luma / 255
-  'changedShare', // blocks whose mean absolute change from the previous frame exceeds 20
-  'isolatedChangeShare', // changed blocks with an unchanged 4-neighbour: block-aligned change
-  'madLog', // log(1 + mean absolute change from the previous frame)
-  'strongChangedShare', // blocks both changed and with a strong edge
-  'rowSmearShare', // blocks whose sampled rows are identical but columns vary (vertical smear)
-  'edgeCv', // spread of block edge strength across blocks (std/mean), high for isolated blocks
-  'grid16RatioDelta', // grid16Ratio minus the previous frame's: blocks appearing or vanishing
-  'strongEdgeShareDelta', // strongEdgeShare minus the previous frame's
-  'flatShareDelta', // flatShare minus the previous frame's
-  'flatEdgeShareDelta', // flatEdgeShare minus the previous frame's
-  'edgeCvDelta', // edgeCv minus the previous frame's
-  'newStrongShare', // blocks with a strong edge now that had none in the previous frame
-  'newFlatShare', // blocks flat now that were not flat in the previous frame
+  'artifactBlockShare', // blocks with ≥ 2 artifact edges
+  'changeBlockShare', // blocks with ≥ 2 change edges
+  'changeRowMax', // the worst macroblock row's share of blocks with ≥ 2 change edges
+  'artifactRowMax', // the worst macroblock row's share of blocks with ≥ 2 artifact edges
+  'changeRunMax', // longest horizontal run of change edges on one row boundary / blocks per row
+  'artifactRunMax', // same for artifact edges
+  'madLog', // log(1 + mean absolute luma change from the previous frame)
+  'textureLog', // log(1 + mean luma step beside the block edges): how detailed the picture is
+  'artifactBlockShareRise', // artifactBlockShare minus its median over the last HISTORY frames
+  'changeBlockShareRise', // same for changeBlockShare
+  'changeRowMaxRise', // same for changeRowMax
+  'artifactRowMaxRise', // same for artifactRowMax
+  'changeRunMaxRise', // same for changeRunMax
+  'artifactRunMaxRise', // same for artifactRunMax
+  'newArtifactBlockShare', // blocks with ≥ 2 artifact edges that had fewer in the previous frame
+  'changeMemory', // max(changeBlockShareRise + changeRowMaxRise, DECAY × previous value)
+  'runMemory', // max(changeRunMaxRise + artifactRunMaxRise, DECAY × previous value)
 ] as const;
 
-/** Features of the previous frame that the deltas compare against. */
-const DELTA_OF = [0, 2, 3, 4, 13] as const;
-const SPATIAL_COUNT = 14;
-
-/** Length of the feature vector {@link macroblockFeatures} returns. */
+/** Length of the feature vector. */
 export const MACROBLOCK_FEATURE_COUNT = MACROBLOCK_FEATURE_NAMES.length;
 
-const B = 16;
-// Sample offsets inside a block: rows/columns for edge steps, pixels for flatness and change.
-const S0 = 2;
-const S1 = 6;
-const S2 = 10;
-const S3 = 14;
+/** Frames of the stream's past that the `…Rise` features compare against (2 s at 25 fps). */
+export const HISTORY = 50;
+/** Per-frame decay of the memory features: a burst of damage stays visible for about a second. */
+export const DECAY = 0.92;
 
-let madScratch = new Float32Array(0);
-// Per-block flags (bit 0 strong edge, bit 1 flat) of the current plane and of the previous one.
-let flagScratch = new Uint8Array(0);
-let previousFlags = new Uint8Array(0);
-const previousScratch = new Float32Array(32);
+/** An edge step counts as an artifact above this many luma codes… */
+const EDGE_MIN_STEP = 6;
+/** …and above this multiple of (1 + the mean step beside it). */
+const EDGE_RATIO = 2.5;
+/** Indices of the raw values whose rise against the history is a feature. */
+const RISE_OF = [0, 1, 2, 3, 4, 5] as const;
+const RAW_COUNT = 8;
+const B = 16;
 
 /**
- * Computes the {@link MACROBLOCK_FEATURE_COUNT} features of one luma plane (8-bit, tightly packed,
- * `width`×`height`, at the source's own size, see {@link MACROBLOCK_NEEDS}). `previous` is the
- * previous frame's plane of the same size, or null for the first frame (temporal features are 0).
- * Writes into `out` when given (it must hold at least MACROBLOCK_FEATURE_COUNT values) and
- * returns it. The delta features compute the spatial features of `previous` as well, about
- * doubling the cost of a frame that has one. Planes smaller than 32×32 yield all zeros.
+ * The macroblocking features of one stream, frame after frame: it keeps the previous frame's
+ * luma, its per-block counts and {@link HISTORY} frames of raw values, so use one tracker per
+ * stream. A frame of a different size starts the stream's history afresh.
+ *
+ * @example
+ * const tracker = new MacroblockFeatureTracker();
+ * for (const frame of frames) model.push(tracker.next(frame.luma, frame.width, frame.height));
  */
-export function macroblockFeatures(plane: Uint8Array, width: number, height: number, previous: Uint8Array | null, out?: Float32Array): Float32Array {
-  const f = out ?? new Float32Array(MACROBLOCK_FEATURE_COUNT);
-  f.fill(0, 0, MACROBLOCK_FEATURE_COUNT);
-  const bw = Math.floor(width / B);
-  const bh = Math.floor(height / B);
-  if (bw < 2 || bh < 2) return f;
-  const blocks = bw * bh;
-  if (madScratch.length < blocks) madScratch = new Float32Array(blocks);
-  if (flagScratch.length < blocks) flagScratch = new Uint8Array(blocks);
-  const flags = flagScratch;
-  const mads = madScratch;
-  const prev = previous !== null && previous.length >= width * height ? previous : null;
+export class MacroblockFeatureTracker {
+  private width = 0;
+  private height = 0;
+  private previous: Uint8Array | null = null;
+  private previousCounts = new Uint8Array(0);
+  private counts = new Uint8Array(0);
+  private artifactLeft = new Uint8Array(0);
+  private artifactTop = new Uint8Array(0);
+  private changeLeft = new Uint8Array(0);
+  private changeTop = new Uint8Array(0);
+  /** Ring of raw values, HISTORY × RAW_COUNT. */
+  private readonly history = new Float64Array(HISTORY * RAW_COUNT);
+  private historyLength = 0;
+  private historyNext = 0;
+  private readonly sortScratch = new Float64Array(HISTORY);
+  private readonly raw = new Float64Array(RAW_COUNT);
+  private changeMemory = 0;
+  private runMemory = 0;
 
-  let edgeSum = 0;
-  let edgeN = 0;
-  let mid8Sum = 0;
-  let offSum = 0;
-  let offN = 0;
-  let lumaSum = 0;
-  let strong = 0;
-  let flat = 0;
-  let flatEdge = 0;
-  let changed = 0;
-  let madSum = 0;
-  let strongChanged = 0;
-  let smear = 0;
-  let edgeSq = 0;
-  let edgeBlocks = 0;
+  /**
+   * Computes the {@link MACROBLOCK_FEATURE_COUNT} features of the stream's next luma plane (8-bit,
+   * tightly packed, `width`×`height`, at the source's own size: see {@link MACROBLOCK_NEEDS}) and
+   * remembers the plane (copied) for the next call. Writes into `out` when given and returns it.
+   * The first frame, and the first after a size change, has no temporal features (0). Planes
+   * smaller than 32×32 yield zeros.
+   */
+  next(plane: Uint8Array, width: number, height: number, out?: Float32Array): Float32Array {
+    const f = out ?? new Float32Array(MACROBLOCK_FEATURE_COUNT);
+    f.fill(0, 0, MACROBLOCK_FEATURE_COUNT);
+    const bw = Math.floor(width / B);
+    const bh = Math.floor(height / B);
+    if (bw < 2 || bh < 2) return f;
+    if (width !== this.width || height !== this.height || this.previous === null) this.reset(width, height);
+    const previous = this.previous as Uint8Array;
+    const hasPrevious = this.historyLength > 0;
+    const raw = this.raw;
+    this.measure(plane, hasPrevious ? previous : plane, width, bw, bh);
 
-  for (let by = 0; by < bh; by++) {
-    const y0 = by * B;
-    for (let bx = 0; bx < bw; bx++) {
-      const x0 = bx * B;
-      // Vertical steps along 4 sampled rows: block's left edge, mid line, two off-grid steps.
-      let eL = 0;
-      let m8 = 0;
-      let off = 0;
-      // Sampled 4×4 pixels for flatness, smear and temporal change.
-      let s = 0;
-      let s2 = 0;
-      let mad = 0;
-      let rowVar = 0;
-      let colVar = 0;
-      for (let k = 0; k < 4; k++) {
-        const y = y0 + S0 + 4 * k;
-        const r = y * width + x0;
-        if (bx > 0) eL += Math.abs(plane[r] - plane[r - 1]);
-        m8 += Math.abs(plane[r + 8] - plane[r + 7]);
-        off += Math.abs(plane[r + 3] - plane[r + 2]) + Math.abs(plane[r + 11] - plane[r + 10]);
-        const a = plane[r + S0];
-        const b = plane[r + S1];
-        const c = plane[r + S2];
-        const d = plane[r + S3];
-        s += a + b + c + d;
-        s2 += a * a + b * b + c * c + d * d;
-        colVar += Math.abs(a - b) + Math.abs(b - c) + Math.abs(c - d);
-        if (prev !== null) {
-          mad += Math.abs(a - prev[r + S0]) + Math.abs(b - prev[r + S1]) + Math.abs(c - prev[r + S2]) + Math.abs(d - prev[r + S3]);
-        }
-      }
-      // Horizontal steps along 4 sampled columns: top edge, mid line, two off-grid steps.
-      let eT = 0;
-      for (let k = 0; k < 4; k++) {
-        const x = x0 + S0 + 4 * k;
-        if (by > 0) eT += Math.abs(plane[y0 * width + x] - plane[(y0 - 1) * width + x]);
-        m8 += Math.abs(plane[(y0 + 8) * width + x] - plane[(y0 + 7) * width + x]);
-        off += Math.abs(plane[(y0 + 3) * width + x] - plane[(y0 + 2) * width + x]) + Math.abs(plane[(y0 + 11) * width + x] - plane[(y0 + 10) * width + x]);
-        rowVar += Math.abs(plane[(y0 + S0) * width + x] - plane[(y0 + S1) * width + x]) + Math.abs(plane[(y0 + S2) * width + x] - plane[(y0 + S3) * width + x]);
-      }
-      const edgeCount = (bx > 0 ? 4 : 0) + (by > 0 ? 4 : 0);
-      const e = edgeCount > 0 ? (eL + eT) / edgeCount : 0;
-      const inside = off / 16;
-      if (edgeCount > 0) {
-        edgeSum += eL + eT;
-        edgeN += edgeCount;
-        edgeSq += e * e;
-        edgeBlocks++;
-      }
-      mid8Sum += m8;
-      offSum += off;
-      offN += 16;
-      lumaSum += s;
-      const meanPx = s / 16;
-      const variance = s2 / 16 - meanPx * meanPx;
-      const isStrong = Math.max(bx > 0 ? eL / 4 : 0, by > 0 ? eT / 4 : 0) > Math.max(12, 3 * (inside + 2));
-      const isFlat = variance < 2.25;
-      if (isStrong) strong++;
-      if (isFlat) flat++;
-      if (isFlat && isStrong) flatEdge++;
-      flags[by * bw + bx] = (isStrong ? 1 : 0) | (isFlat ? 2 : 0);
-      if (rowVar <= 2 && colVar >= 24) smear++;
-      const blockMad = mad / 16;
-      mads[by * bw + bx] = blockMad;
-      madSum += blockMad;
-      if (blockMad > 20) {
-        changed++;
-        if (isStrong) strongChanged++;
-      }
+    let newArtifacts = 0;
+    if (hasPrevious) {
+      for (let i = 0; i < bw * bh; i++) if (this.counts[i] >= 2 && this.previousCounts[i] < 2) newArtifacts++;
     }
+    for (let k = 0; k < RAW_COUNT; k++) f[k] = raw[k];
+    RISE_OF.forEach((k, j) => (f[RAW_COUNT + j] = this.historyLength > 0 ? raw[k] - this.median(k) : 0));
+    const base = RAW_COUNT + RISE_OF.length;
+    f[base] = newArtifacts / (bw * bh);
+    this.changeMemory = Math.max(f[RAW_COUNT + 1] + f[RAW_COUNT + 2], DECAY * this.changeMemory);
+    this.runMemory = Math.max(f[RAW_COUNT + 4] + f[RAW_COUNT + 5], DECAY * this.runMemory);
+    f[base + 1] = this.changeMemory;
+    f[base + 2] = this.runMemory;
+
+    this.history.set(raw, this.historyNext * RAW_COUNT);
+    this.historyNext = (this.historyNext + 1) % HISTORY;
+    this.historyLength = Math.min(HISTORY, this.historyLength + 1);
+    previous.set(plane.subarray(0, width * height));
+    const swap = this.previousCounts;
+    this.previousCounts = this.counts;
+    this.counts = swap;
+    return f;
   }
 
-  let isolated = 0;
-  if (prev !== null && changed > 0) {
+  private reset(width: number, height: number): void {
+    const blocks = Math.floor(width / B) * Math.floor(height / B);
+    this.width = width;
+    this.height = height;
+    this.previous = new Uint8Array(width * height);
+    this.previousCounts = new Uint8Array(blocks);
+    this.counts = new Uint8Array(blocks);
+    this.artifactLeft = new Uint8Array(blocks);
+    this.artifactTop = new Uint8Array(blocks);
+    this.changeLeft = new Uint8Array(blocks);
+    this.changeTop = new Uint8Array(blocks);
+    this.historyLength = 0;
+    this.historyNext = 0;
+    this.changeMemory = 0;
+    this.runMemory = 0;
+  }
+
+  /** Median of raw value `k` over the history. */
+  private median(k: number): number {
+    const n = this.historyLength;
+    const s = this.sortScratch.subarray(0, n);
+    for (let i = 0; i < n; i++) s[i] = this.history[i * RAW_COUNT + k] as number;
+    s.sort();
+    return s[n >> 1] as number;
+  }
+
+  /**
+   * Tests every block's left and top edge (8 of its 16 rows or columns) in the picture `p` and in
+   * its difference from `q`, then counts per block, per row and along row boundaries into `raw`.
+   */
+  private measure(p: Uint8Array, q: Uint8Array, width: number, bw: number, bh: number): void {
+    const { artifactLeft: aL, artifactTop: aT, changeLeft: cL, changeTop: cT, counts } = this;
+    const W = width;
+    const W2 = 2 * width;
+    let change = 0;
+    let beside = 0;
     for (let by = 0; by < bh; by++) {
+      const y0 = by * B;
+      for (let bx = 0; bx < bw; bx++) {
+        const x0 = bx * B;
+        const i = by * bw + bx;
+        aL[i] = 0;
+        cL[i] = 0;
+        aT[i] = 0;
+        cT[i] = 0;
+        if (bx > 0) {
+          let s = 0;
+          let n = 0;
+          let ds = 0;
+          let dn = 0;
+          for (let y = y0; y < y0 + B; y += 2) {
+            const r = y * W + x0;
+            const a = p[r] as number;
+            const b = p[r - 1] as number;
+            const c = p[r + 1] as number;
+            const d = p[r - 2] as number;
+            const da = a - (q[r] as number);
+            const db = b - (q[r - 1] as number);
+            const dc = c - (q[r + 1] as number);
+            const dd = d - (q[r - 2] as number);
+            s += Math.abs(a - b);
+            n += Math.abs(c - a) + Math.abs(b - d);
+            ds += Math.abs(da - db);
+            dn += Math.abs(dc - da) + Math.abs(db - dd);
+            change += Math.abs(da);
+          }
+          beside += n / 16;
+          if (isArtifact(s / 8, n / 16)) aL[i] = 1;
+          if (isArtifact(ds / 8, dn / 16)) cL[i] = 1;
+        }
+        if (by > 0) {
+          let s = 0;
+          let n = 0;
+          let ds = 0;
+          let dn = 0;
+          for (let x = x0; x < x0 + B; x += 2) {
+            const r = y0 * W + x;
+            const a = p[r] as number;
+            const b = p[r - W] as number;
+            const c = p[r + W] as number;
+            const d = p[r - W2] as number;
+            const da = a - (q[r] as number);
+            const db = b - (q[r - W] as number);
+            const dc = c - (q[r + W] as number);
+            const dd = d - (q[r - W2] as number);
+            s += Math.abs(a - b);
+            n += Math.abs(c - a) + Math.abs(b - d);
+            ds += Math.abs(da - db);
+            dn += Math.abs(dc - da) + Math.abs(db - dd);
+          }
+          if (isArtifact(s / 8, n / 16)) aT[i] = 1;
+          if (isArtifact(ds / 8, dn / 16)) cT[i] = 1;
+        }
+      }
+    }
+
+    const blocks = bw * bh;
+    let artifactBlocks = 0;
+    let changeBlocks = 0;
+    let artifactRowMax = 0;
+    let changeRowMax = 0;
+    let artifactRun = 0;
+    let changeRun = 0;
+    for (let by = 0; by < bh; by++) {
+      let rowArtifacts = 0;
+      let rowChanges = 0;
+      let run = 0;
+      let changeRunNow = 0;
       for (let bx = 0; bx < bw; bx++) {
         const i = by * bw + bx;
-        if (mads[i] <= 20) continue;
-        if ((bx > 0 && mads[i - 1] < 4) || (bx + 1 < bw && mads[i + 1] < 4) || (by > 0 && mads[i - bw] < 4) || (by + 1 < bh && mads[i + bw] < 4)) {
-          isolated++;
+        const right = bx + 1 < bw;
+        const below = by + 1 < bh;
+        const a = (aL[i] as number) + (aT[i] as number) + (right ? (aL[i + 1] as number) : 0) + (below ? (aT[i + bw] as number) : 0);
+        const c = (cL[i] as number) + (cT[i] as number) + (right ? (cL[i + 1] as number) : 0) + (below ? (cT[i + bw] as number) : 0);
+        counts[i] = a;
+        if (a >= 2) rowArtifacts++;
+        if (c >= 2) rowChanges++;
+        if (by > 0) {
+          run = aT[i] ? run + 1 : 0;
+          changeRunNow = cT[i] ? changeRunNow + 1 : 0;
+          if (run > artifactRun) artifactRun = run;
+          if (changeRunNow > changeRun) changeRun = changeRunNow;
         }
       }
+      artifactBlocks += rowArtifacts;
+      changeBlocks += rowChanges;
+      if (rowArtifacts / bw > artifactRowMax) artifactRowMax = rowArtifacts / bw;
+      if (rowChanges / bw > changeRowMax) changeRowMax = rowChanges / bw;
     }
+    const leftEdges = (bw - 1) * bh;
+    const raw = this.raw;
+    raw[0] = artifactBlocks / blocks;
+    raw[1] = changeBlocks / blocks;
+    raw[2] = changeRowMax;
+    raw[3] = artifactRowMax;
+    raw[4] = changeRun / bw;
+    raw[5] = artifactRun / bw;
+    raw[6] = Math.log1p(change / (leftEdges * 8));
+    raw[7] = Math.log1p(beside / leftEdges);
   }
+}
 
-  const edgeMean = edgeN > 0 ? edgeSum / edgeN : 0;
-  const offMean = offSum / offN;
-  const mid8Mean = mid8Sum / (8 * blocks);
-  const eMean = edgeBlocks > 0 ? edgeSum / edgeN : 0;
-  const eVar = edgeBlocks > 0 ? Math.max(0, edgeSq / edgeBlocks - eMean * eMean) : 0;
-  f[0] = Math.log((1 + edgeMean) / (1 + offMean));
-  f[1] = Math.log((1 + mid8Mean) / (1 + offMean));
-  f[2] = strong / blocks;
-  f[3] = flat / blocks;
-  f[4] = flatEdge / blocks;
-  f[5] = Math.log1p(edgeMean);
-  f[6] = Math.log1p(offMean);
-  f[7] = lumaSum / (16 * blocks) / 255;
-  f[8] = prev !== null ? changed / blocks : 0;
-  f[9] = prev !== null ? isolated / blocks : 0;
-  f[10] = prev !== null ? Math.log1p(madSum / blocks) : 0;
-  f[11] = prev !== null ? strongChanged / blocks : 0;
-  f[12] = smear / blocks;
-  f[13] = Math.sqrt(eVar) / (1 + eMean);
-  if (prev !== null) {
-    // The spatial features of the previous frame (it has no previous frame itself).
-    // Swap the flag maps so the call on the previous plane keeps this plane's flags intact.
-    const current = flagScratch;
-    flagScratch = previousFlags;
-    macroblockFeatures(prev, width, height, null, previousScratch);
-    previousFlags = flagScratch;
-    flagScratch = current;
-    DELTA_OF.forEach((k, i) => (f[SPATIAL_COUNT + i] = f[k] - previousScratch[k]));
-    let newStrong = 0;
-    let newFlat = 0;
-    for (let i = 0; i < blocks; i++) {
-      const now = current[i];
-      const before = previousFlags[i];
-      if (now & 1 && !(before & 1)) newStrong++;
-      if (now & 2 && !(before & 2)) newFlat++;
-    }
-    f[SPATIAL_COUNT + DELTA_OF.length] = newStrong / blocks;
-    f[SPATIAL_COUNT + DELTA_OF.length + 1] = newFlat / blocks;
-  }
-  return f;
+function isArtifact(step: number, beside: number): boolean {
+  return step > EDGE_MIN_STEP && step > EDGE_RATIO * (beside + 1);
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createDetector } from './detector';
-import { MACROBLOCK_FEATURE_COUNT, macroblockFeatures } from './macroblock-features';
+import { MACROBLOCK_FEATURE_COUNT, MacroblockFeatureTracker } from './macroblock-features';
 import { loadMacroblockModel } from './macroblocking';
 import type { MacroblockModel } from './macroblocking';
 import { batch, frame, movingBars, plane } from './spec-helpers';
@@ -61,8 +61,9 @@ describe('createDetector with macroblocking', () => {
     expect(first.detectors).toEqual(['macroblocking']);
     for (const out of [first, second]) for (const s of out.scores) expect(s.scores).toEqual({ macroblocking: 1 });
 
-    // The features are exactly macroblockFeatures of each frame and its predecessor.
-    const expected = planes.map((p, t) => macroblockFeatures(p, W, H, t === 0 ? null : (planes[t - 1] as Uint8Array)));
+    // The features are exactly one tracker's, fed the stream's frames in order across batches.
+    const tracker = new MacroblockFeatureTracker();
+    const expected = planes.map((p) => tracker.next(p, W, H));
     const seen = model.calls.flatMap((c) => Array.from(c.features));
     expected.forEach((f, t) => expect(Array.from(seen.slice(t * MACROBLOCK_FEATURE_COUNT, (t + 1) * MACROBLOCK_FEATURE_COUNT))).toEqual(Array.from(f)));
   });
@@ -73,8 +74,8 @@ describe('createDetector with macroblocking', () => {
     await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 0), W, H)]));
     await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 1), W, H)]));
     await detector.detect(batch('s', 1, [frame(1, plane(64, 64, () => 90), 64, 64)]));
-    const fresh1 = macroblockFeatures(movingBars(W, H, 1), W, H, null);
-    const fresh2 = macroblockFeatures(plane(64, 64, () => 90), 64, 64, null);
+    const fresh1 = new MacroblockFeatureTracker().next(movingBars(W, H, 1), W, H);
+    const fresh2 = new MacroblockFeatureTracker().next(plane(64, 64, () => 90), 64, 64);
     expect(Array.from(model.calls[1]?.features ?? [])).toEqual(Array.from(fresh1));
     expect(Array.from(model.calls[2]?.features ?? [])).toEqual(Array.from(fresh2));
   });

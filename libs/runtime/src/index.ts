@@ -2,7 +2,7 @@ export { listen, onShutdown } from './listen';
 export type { Listening, RequestHandler } from './listen';
 export { freePort, supervise, waitHealthy } from './supervisor';
 export type { ProcessSpec, Supervised } from './supervisor';
-export { NODE_ARGS, Topology, detectorGroups, planTopology } from './topology';
+export { NODE_ARGS, Topology, detectorGroups, groupsFor, planTopology } from './topology';
 export type { TopologyPlan, TopologySettings } from './topology';
 export { createHandoffDetectors } from './handoff';
 export type { HandoffGroup } from './handoff';

@@ -1,4 +1,4 @@
-import { NODE_ARGS, planTopology } from './topology';
+import { NODE_ARGS, groupsFor, planTopology } from './topology';
 
 const secrets = { jwtSecret: 'j'.repeat(43), serviceSecret: 's'.repeat(43), dataDir: '/data' };
 
@@ -33,5 +33,29 @@ describe('planTopology', () => {
     const byName = new Map(plan.waves.flat().map((p) => [p.name, p]));
     expect(byName.get('media-converter')?.env['FRAMEWATCH_FRAME_HANDOFF']).toBe('local');
     expect(byName.get('detector-audio')?.env['FRAMEWATCH_FRAME_HANDOFF']).toBe('local');
+  });
+
+  it('adds the macroblocking group only when the selection names it, and narrows groups to the selection', async () => {
+    const plan = await planTopology({ topology: 'services', port: 0, ...secrets, detectors: ['black', 'silence', 'clipping', 'macroblocking'] });
+    const detectors = plan.waves[0]?.filter((p) => p.app === 'detector') ?? [];
+    expect(detectors.map((p) => [p.name, p.env['FRAMEWATCH_DETECTORS']])).toEqual([
+      ['detector-video', 'black'],
+      ['detector-audio', 'silence,clipping'],
+      ['detector-blocks', 'macroblocking'],
+    ]);
+  });
+});
+
+describe('groupsFor', () => {
+  it('runs the four default algorithms in two groups when nothing is selected', () => {
+    expect(groupsFor([])).toEqual([
+      { name: 'video', detectors: ['black', 'freeze'] },
+      { name: 'audio', detectors: ['silence', 'clipping'] },
+    ]);
+  });
+
+  it('leaves out a group none of whose algorithms is selected, and refuses unknown names', () => {
+    expect(groupsFor(['macroblocking'])).toEqual([{ name: 'blocks', detectors: ['macroblocking'] }]);
+    expect(() => groupsFor(['black', 'blurriness'])).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('blurriness') }));
   });
 });

@@ -1,3 +1,4 @@
+import { UsageError } from '@framewatch/errors';
 import type { ProcessSpec } from './supervisor';
 import { freePort } from './supervisor';
 
@@ -11,11 +12,35 @@ export const Topology = {
 /** One of the {@link Topology} values. */
 export type Topology = (typeof Topology)[keyof typeof Topology];
 
-/** Detector groups of the split topologies: each detector process runs a subset, as Prime Video's clones did. */
+/**
+ * Detector groups of the split topologies: each detector process runs a subset, as Prime Video's
+ * clones did. `blocks` (the learned macroblocking detector, full-size luma) runs only when the
+ * deployment's selection names it.
+ */
 export const detectorGroups = [
   { name: 'video', detectors: ['black', 'freeze'] },
   { name: 'audio', detectors: ['silence', 'clipping'] },
+  { name: 'blocks', detectors: ['macroblocking'] },
 ] as const;
+
+/** The algorithms that run when a deployment selects none (the learned one is opt-in). */
+const defaultSelection: readonly string[] = ['black', 'freeze', 'silence', 'clipping'];
+
+/**
+ * The detector groups a split topology starts for a selection (`FRAMEWATCH_DETECTORS`; empty =
+ * the default algorithms): each group narrowed to the selected algorithms, empty groups left out.
+ *
+ * @throws UsageError (code `USAGE`) for a name no group runs.
+ */
+export function groupsFor(selection: readonly string[] = []): { name: string; detectors: string[] }[] {
+  const selected = selection.length > 0 ? selection : defaultSelection;
+  const known = detectorGroups.flatMap((g) => [...g.detectors] as string[]);
+  const unknown = selected.filter((d) => !known.includes(d));
+  if (unknown.length > 0) throw new UsageError(`unknown detector(s) ${unknown.join(', ')}; valid names: ${known.join(', ')}`);
+  return detectorGroups
+    .map((g) => ({ name: g.name, detectors: g.detectors.filter((d) => selected.includes(d)) }))
+    .filter((g) => g.detectors.length > 0);
+}
 
 /**
  * V8 settings of every Framewatch process. These processes churn through large, short-lived frame
@@ -33,6 +58,8 @@ export interface TopologySettings {
   dataDir: string;
   jwtSecret: string;
   serviceSecret: string;
+  /** The deployment's detector selection (`FRAMEWATCH_DETECTORS`); empty or absent = the defaults. */
+  detectors?: readonly string[];
   /** Extra `FRAMEWATCH_*` settings for every process (log level, limits…). */
   common?: Record<string, string>;
 }
@@ -70,7 +97,7 @@ export async function planTopology(settings: TopologySettings): Promise<Topology
   }
   const handoff = settings.topology === 'services-s3' ? 'local' : 'none';
   const detectors: ProcessSpec[] = [];
-  for (const group of detectorGroups) {
+  for (const group of groupsFor(settings.detectors)) {
     const port = await freePort();
     detectors.push({
       name: `detector-${group.name}`,

@@ -126,9 +126,9 @@ export function apiClient(url: string, token: string) {
 }
 
 /** Runs `framewatch analyze --json` on a file: the reference every topology must match. */
-export function analyzeLocally(file: string): AnalysisResult {
+export function analyzeLocally(file: string, extraArgs: string[] = []): AnalysisResult {
   ensureBundles();
-  const run = spawnSync(process.execPath, [path.join(repoRoot, 'dist/apps/cli/main.js'), 'analyze', file, '--json', '--out', path.join(scratch, 'reference')], {
+  const run = spawnSync(process.execPath, [path.join(repoRoot, 'dist/apps/cli/main.js'), 'analyze', file, '--json', '--out', path.join(scratch, 'reference'), ...extraArgs], {
     cwd: repoRoot,
     encoding: 'utf8',
   });

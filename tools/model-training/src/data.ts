@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { MACROBLOCK_FEATURE_COUNT, macroblockFeatures } from '@framewatch/detectors';
+import { MACROBLOCK_FEATURE_COUNT, MacroblockFeatureTracker } from '@framewatch/detectors';
 import { createPrng } from '@framewatch/seeded-random';
 import type { Prng } from '@framewatch/seeded-random';
 
@@ -22,6 +22,8 @@ export interface ClipSpec {
 /** One decoded clip, clean or corrupted: its frames' features, labels and blockdetect scores. */
 export interface ClipData {
   id: string;
+  /** The lavfi graph template of the clip's content (see {@link TRAIN_SOURCES}, {@link TEST_SOURCES}). */
+  source: string;
   split: Split;
   /** False for the clean decode (every label 0). */
   corrupted: boolean;
@@ -56,7 +58,10 @@ export interface GenerateOptions {
   splits?: readonly Split[];
 }
 
-/** Clean content for training. */
+/**
+ * Clean content for training. Every source must render the same frames on every run (ffmpeg's
+ * `gradients` does not, even with a seed, so it is not used).
+ */
 export const TRAIN_SOURCES: readonly string[] = [
   'testsrc2=s={s}:r={r}',
   'mandelbrot=s={s}:r={r}',
@@ -64,6 +69,19 @@ export const TRAIN_SOURCES: readonly string[] = [
   'smptehdbars=s={s}:r={r},scroll=h=0.004:v=0.002',
   "nullsrc=s={s}:r={r},geq=lum='128+90*sin((X+T*50)/W*6.28)*cos(Y/H*3.14)':cb=128:cr=128",
   'mandelbrot=s={s}:r={r},eq=brightness=-0.35',
+  "nullsrc=s={s}:r={r},geq=lum='128+60*sin(X/37+T*1.3)+40*cos(Y/23-T*0.7)':cb='128+40*sin(X/50+T)':cr='128+40*cos(Y/40-T)',noise=alls=6:allf=t",
+  'sierpinski=s={s}:r={r}:seed=4:jump=2',
+  'yuvtestsrc=s={s}:r={r},scroll=h=0.003:v=0.006,gblur=sigma=1.5',
+  'colorspectrum=s={s}:r={r}:type=all,scroll=h=0.005,noise=alls=10:allf=t',
+  "nullsrc=s={s}:r={r},geq=lum='100+80*sin((X+Y)/60+T*2)':cb=110:cr=150,drawbox=x=mod(t*60\\,iw):y=ih/4:w=90:h=70:c=black@0.8:t=fill,eq=brightness=-0.2",
+  'pal75bars=s={s}:r={r},rotate=a=t*0.15:c=black',
+  'color=c=#202020:s={s}:r={r},drawbox=x=mod(t*70\\,iw-60):y=ih/3+40*sin(t*2):w=60:h=44:c=white:t=fill,drawbox=x=iw-mod(t*45\\,iw):y=ih/2:w=30:h=80:c=#a04040:t=fill',
+  'color=c=#e0e0e0:s={s}:r={r},drawgrid=w=37:h=29:t=2:c=black,scroll=h=0.002:v=0.003',
+  'life=s={s}:r={r}:seed=3:ratio=0.5:death_color=#000060:life_color=#ffff00,format=yuv420p,gblur=sigma=0.8',
+  'mandelbrot=s={s}:r={r}:start_scale=0.5:end_scale=0.05,hue=h=t*20',
+  // Hard cuts and jumping objects: abrupt change that is not corruption.
+  "testsrc2=s={s}:r={r}[a];yuvtestsrc=s={s}:r={r},hue=h=t*40[b];[a][b]overlay=enable='lt(mod(t\\,1.6)\\,0.8)'",
+  "color=c=#304050:s={s}:r={r},drawbox=x='if(lt(mod(t\\,1.2)\\,0.6)\\,20\\,iw/2)':y=ih/4:w=iw/3:h=ih/3:c=#e0d0a0:t=fill,noise=alls=4:allf=t",
 ];
 
 /** Clean content for the held-out set: sources the model never saw in training. */
@@ -80,6 +98,9 @@ export const SIZES: readonly (readonly [number, number])[] = [
   [640, 360],
   [480, 272],
   [352, 288],
+  [416, 240],
+  [576, 320],
+  [320, 240],
 ];
 
 const GOPS = [12, 25, 50] as const;
@@ -180,7 +201,7 @@ interface Corruption {
 async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: string): Promise<ClipData[]> {
   const base = path.join(dir, clip.id);
   const size = `${clip.width}x${clip.height}`;
-  const graph = clip.source.replace('{s}', size).replace('{r}', '25');
+  const graph = clip.source.replaceAll('{s}', size).replaceAll('{r}', '25');
   await ffmpeg(['-f', 'lavfi', '-i', graph, '-frames:v', String(clip.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-g', String(clip.gop), '-keyint_min', String(clip.gop), '-pix_fmt', 'yuv420p', `${base}.mkv`]);
   const clean = await decode(`${base}.mkv`, `${base}.bd.txt`, clip);
   const out: ClipData[] = [];
@@ -205,10 +226,11 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
   const ambiguous = new Uint8Array(count);
   const blockdetect = new Float32Array(count);
   const damage = new Float32Array(count);
-  let previous: Uint8Array | null = null;
+  // One tracker per decode, fed in order: exactly what the detector does for one stream.
+  const tracker = new MacroblockFeatureTracker();
   for (let i = 0; i < count; i++) {
     const plane = new Uint8Array(decoded.luma.buffer, decoded.luma.byteOffset + i * n, n);
-    macroblockFeatures(plane, clip.width, clip.height, previous, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
+    tracker.next(plane, clip.width, clip.height, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
     if (clean !== null) {
       const ref = new Uint8Array(clean.buffer, clean.byteOffset + i * n, n);
       const l = labelFrame(ref, plane, clip.width, clip.height);
@@ -218,9 +240,8 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
       ambiguous[i] = l.ambiguous || decoded.held[i] ? 1 : 0;
     }
     blockdetect[i] = decoded.blocks[i] ?? 0;
-    previous = plane;
   }
-  return { id, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage };
+  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { events, prf, rocAuc } from './evaluate';
+import { events, prf, reportedEvents, rocAuc } from './evaluate';
 import { bestThreshold } from './train';
 import { labelFrame } from './data';
 
@@ -20,6 +20,15 @@ describe('evaluation metrics', () => {
       [1, 5],
       [13, 13],
     ]);
+  });
+
+  it('reports events as the aggregator does: hysteresis, a 0.2 s minimum and 0.5 s gaps bridged', async () => {
+    const scores = new Array<number>(60).fill(0);
+    scores.fill(0.9, 2, 5); // 3 frames = 0.12 s: too short, and 0.6 s before the next run
+    scores.fill(0.9, 20, 26);
+    scores.fill(0.45, 26, 30); // held at 0.4
+    scores.fill(0.9, 38, 41); // 8 frames (0.32 s) later: bridged
+    expect(await reportedEvents(scores)).toEqual([[20, 40]]);
   });
 
   it('finds the best-F1 threshold', () => {

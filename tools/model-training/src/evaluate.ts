@@ -1,4 +1,5 @@
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
+import { DefectType, createAggregator } from '@framewatch/pipeline';
 import type { ClipData } from './data';
 import { bestThreshold } from './train';
 
@@ -17,10 +18,15 @@ export interface Evaluation {
   blockdetect: Prf & { auc: number; threshold: number };
   events: Prf & { truth: number; predicted: number };
   clean: { falsePositiveEvents: number; falsePositiveFrames: number; frames: number };
+  /** Events by content source (the first 40 characters of its lavfi graph): where the model fails. */
+  bySource: Record<string, { truth: number; found: number; predicted: number; falseOnClean: number }>;
 }
 
-/** Frames between two runs that still count as one event (a GOP's recovery can flicker). */
+/** Frames between two runs of labelled frames that still count as one true event (a GOP's recovery can flicker). */
 export const EVENT_GAP = 5;
+
+/** Frame rate of the generated clips. */
+export const FPS = 25;
 
 /** Per-frame precision/recall/F1 at `threshold` (score ≥ threshold is positive). */
 export function prf(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold = 0.5): Prf {
@@ -72,13 +78,35 @@ export function events(positive: ArrayLike<boolean | number>): [number, number][
 const overlaps = (a: [number, number], b: [number, number]): boolean => a[0] <= b[1] && b[0] <= a[1];
 
 /**
+ * The macroblocking events Framewatch would report for one clip's per-frame scores: the scores
+ * go through the pipeline's own aggregator (`createAggregator` with the default macroblocking
+ * rule: opens at 0.5, holds at 0.4, at least 0.2 s, gaps up to 0.5 s bridged). Returns
+ * [first, last] frame indices, inclusive.
+ */
+export async function reportedEvents(scores: ArrayLike<number>, fps = FPS): Promise<[number, number][]> {
+  const aggregator = createAggregator();
+  const streamId = 'eval';
+  await aggregator.start({
+    streamId,
+    source: 'eval',
+    media: { durationSec: scores.length / fps, formatName: 'eval', video: null, audio: null },
+    detectors: [{ name: 'macroblocking', defect: DefectType.macroblocking, needs: { video: null, audio: null } }],
+  });
+  const units = Array.from({ length: scores.length }, (_, i) => ({ target: 'video' as const, index: i, pts: i / fps, durationSec: 1 / fps, scores: { macroblocking: scores[i] as number }, detail: {} }));
+  await aggregator.ingest({ streamId, seq: 0, group: 'eval', detectors: ['macroblocking'], scores: units, final: true });
+  const found = await aggregator.finish(streamId);
+  return found.map((e) => [Math.round(e.startSec * fps), Math.max(Math.round(e.startSec * fps), Math.round(e.endSec * fps) - 1)]);
+}
+
+/**
  * Evaluates per-frame scores of held-out clips: per-frame precision/recall/F1/ROC-AUC of the
  * model (threshold 0.5) and of blockdetect (its best-F1 threshold on the same frames), leaving
  * out the ambiguous frames (a few damaged blocks); event-level precision/recall over corrupted
- * clips (an event is a run of frames ≥ 0.5, truth events are runs of labelled frames, a match
- * is any overlap); events and frames ≥ 0.5 on the clean clips.
+ * clips (predicted events are what the aggregator reports, see {@link reportedEvents}; true
+ * events are runs of labelled frames, see {@link events}; a match is any overlap); reported
+ * events and frames ≥ 0.5 on the clean clips.
  */
-export function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array): Evaluation {
+export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array): Promise<Evaluation> {
   const s: number[] = [];
   const b: number[] = [];
   const l: number[] = [];
@@ -88,7 +116,9 @@ export function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float3
   let matchedTruth = 0;
   let matchedPredicted = 0;
   const clean = { falsePositiveEvents: 0, falsePositiveFrames: 0, frames: 0 };
+  const bySource: Evaluation['bySource'] = {};
   for (const clip of clips) {
+    const source = (bySource[clip.source.slice(0, 40)] ??= { truth: 0, found: 0, predicted: 0, falseOnClean: 0 });
     const scores = scoresOf(clip);
     const n = clip.labels.length;
     for (let i = 0; i < n; i++) {
@@ -100,17 +130,22 @@ export function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float3
       b.push(clip.blockdetect[i]);
       l.push(clip.labels[i]);
     }
-    const predicted = events(Array.from(scores, (v) => v >= 0.5));
+    const predicted = await reportedEvents(scores);
     if (!clip.corrupted) {
       clean.frames += n;
       clean.falsePositiveEvents += predicted.length;
+      source.falseOnClean += predicted.length;
       clean.falsePositiveFrames += Array.from(scores).filter((v) => v >= 0.5).length;
       continue;
     }
     const truth = events(clip.labels);
     truthEvents += truth.length;
     predictedEvents += predicted.length;
-    matchedTruth += truth.filter((t) => predicted.some((p) => overlaps(t, p))).length;
+    const found = truth.filter((t) => predicted.some((p) => overlaps(t, p))).length;
+    matchedTruth += found;
+    source.truth += truth.length;
+    source.found += found;
+    source.predicted += predicted.length;
     matchedPredicted += predicted.filter((p) => truth.some((t) => overlaps(t, p))).length;
   }
   const labels = Uint8Array.from(l);
@@ -125,6 +160,7 @@ export function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float3
     blockdetect: { ...prf(bd, l, bdBest.threshold), auc: rocAuc(bd, l), threshold: bdBest.threshold },
     events: { precision: ep, recall: er, f1: ep + er > 0 ? (2 * ep * er) / (ep + er) : 0, truth: truthEvents, predicted: predictedEvents },
     clean,
+    bySource,
   };
 }
 

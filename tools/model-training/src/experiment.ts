@@ -12,6 +12,8 @@ export interface ExperimentResult {
   mlp: Mlp;
   onnx: Uint8Array;
   evaluation: Evaluation;
+  /** The decision threshold chosen on the training clips (see {@link calibrateForEvents}), before it was moved to 0.5. */
+  calibration: { threshold: number; trainingEventF1: number };
   sizes: { trainClips: number; trainFrames: number; trainCorrupt: number; testClips: number; testFrames: number };
   seconds: { generate: number; train: number };
 }
@@ -28,12 +30,14 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
   const test = clips.filter((c) => c.split === 'test');
   const { x, y, rows } = stack(train);
   const mlp = trainMlp(x, y, rows, MACROBLOCK_FEATURE_COUNT, training);
+  const calibration = await calibrateForEvents(mlp, train);
   const t2 = Date.now();
-  const evaluation = evaluate(test, (c) => scoreClip(mlp, c));
+  const evaluation = await evaluate(test, (c) => scoreClip(mlp, c));
   return {
     mlp,
     onnx: writeMlpOnnx({ layers: mlpLayers(mlp), inputSize: MACROBLOCK_FEATURE_COUNT }),
     evaluation,
+    calibration,
     sizes: {
       trainClips: train.length,
       trainFrames: rows,
@@ -48,4 +52,31 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
 /** The network's per-frame scores of one clip. */
 export function scoreClip(mlp: Mlp, clip: ClipData): Float32Array {
   return predict(mlp, clip.features, clip.labels.length);
+}
+
+/** Thresholds {@link calibrateForEvents} tries. */
+const CANDIDATE_THRESHOLDS = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
+
+/**
+ * Chooses the network's decision threshold for what a user sees, events, on the training clips:
+ * each candidate threshold runs every clip through the aggregator (see `evaluate`), and the one
+ * with the best event F1 wins, counting every event on a clean clip as a false one (ties go to
+ * the higher threshold, fewer alarms). The output bias is then moved so that threshold sits at
+ * 0.5, the aggregator's bar. Returns the chosen threshold and its training event F1.
+ */
+export async function calibrateForEvents(mlp: Mlp, clips: ClipData[]): Promise<{ threshold: number; trainingEventF1: number }> {
+  const logit = (p: number): number => Math.log(p / (1 - p));
+  const raw = new Map(clips.map((c) => [c.id, scoreClip(mlp, c)]));
+  let best = { threshold: 0.5, trainingEventF1: -1 };
+  for (const threshold of CANDIDATE_THRESHOLDS) {
+    const shift = logit(threshold);
+    const shifted = (c: ClipData): Float32Array => (raw.get(c.id) as Float32Array).map((v) => 1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-7, Math.max(1e-7, v))) - shift))));
+    const { events, clean } = await evaluate(clips, shifted);
+    const matched = events.precision * events.predicted;
+    const precision = events.predicted + clean.falsePositiveEvents > 0 ? matched / (events.predicted + clean.falsePositiveEvents) : 1;
+    const f1 = precision + events.recall > 0 ? (2 * precision * events.recall) / (precision + events.recall) : 0;
+    if (f1 >= best.trainingEventF1) best = { threshold, trainingEventF1: f1 };
+  }
+  mlp.b2 -= logit(best.threshold);
+  return best;
 }

@@ -12,14 +12,14 @@ import type { TrainOptions } from './train';
 
 const MODEL = 'libs/detectors/models/macroblocking.onnx';
 const WORK = 'tmp/macroblocking';
-const data: GenerateOptions = { workDir: path.join(WORK, 'clips'), seed: 5, frames: 150, clipsPerSource: 3, variants: 2, concurrency: 2 };
-const training: TrainOptions = { seed: 5, hidden: 16, epochs: 80, learningRate: 0.01, batchSize: 128, l2: 1e-4 };
+const data: GenerateOptions = { workDir: path.join(WORK, 'clips'), seed: 5, frames: 150, clipsPerSource: 6, variants: 2, concurrency: 2 };
+const training: TrainOptions = { seed: 5, hidden: 8, epochs: 80, learningRate: 0.01, batchSize: 128, l2: 1e-4 };
 
 async function train(): Promise<void> {
   const result = await runExperiment(data, training);
   mkdirSync(path.dirname(MODEL), { recursive: true });
   writeFileSync(MODEL, result.onnx);
-  const report = { model: MODEL, bytes: result.onnx.length, sizes: result.sizes, seconds: result.seconds, evaluation: result.evaluation, data, training };
+  const report = { model: MODEL, bytes: result.onnx.length, calibration: result.calibration, sizes: result.sizes, seconds: result.seconds, evaluation: result.evaluation, data, training };
   writeFileSync(path.join(WORK, 'train-report.json'), JSON.stringify(report, null, 2));
   console.log(JSON.stringify(report, null, 2));
 }
@@ -33,7 +33,7 @@ async function evalCommand(): Promise<void> {
     const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
     scores.set(clip.id, out.score.data as Float32Array);
   }
-  const evaluation = evaluate(clips, (c) => scores.get(c.id) as Float32Array);
+  const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array);
   writeFileSync(path.join(WORK, 'eval-report.json'), JSON.stringify(evaluation, null, 2));
   console.log(JSON.stringify(evaluation, null, 2));
 }

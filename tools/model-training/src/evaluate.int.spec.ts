@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
+import { defaultMacroblockModelPath, loadMacroblockModel } from '@framewatch/detectors/onnx';
+import { generateDataset } from './data';
+import { evaluate } from './evaluate';
+import { runExperiment } from './experiment';
+
+/**
+ * Floors of the committed model on the small held-out set below (one clip per held-out source,
+ * 5 clean and 10 corrupted; libs/detectors/MODEL.md "Test floors"). Measured: event F1 0.69,
+ * frame F1 0.29, ROC-AUC 0.80 against blockdetect's 0.51, 2 events on the 5 clean clips. The
+ * floors sit just under, so a worse model or a broken feature, decoder or aggregator fails here;
+ * they are far from the issue's targets (event F1 ≥ 0.9, no events on clean content).
+ */
+const FLOORS = { eventF1: 0.6, frameF1: 0.25, aucOverBlockdetect: 0.2, cleanEvents: 2 };
+
+describe('the committed macroblocking model on held-out sources (small set)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mb-eval-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps event F1, frame F1 and its lead over blockdetect above the documented floors', async () => {
+    const model = await loadMacroblockModel({ modelPath: defaultMacroblockModelPath(), threads: 1, featureCount: MACROBLOCK_FEATURE_COUNT });
+    const clips = await generateDataset({ workDir: path.join(dir, 'clips'), seed: 5, frames: 150, clipsPerSource: 1, variants: 2, splits: ['test'], concurrency: 2 });
+    const scores = new Map<string, Float32Array>();
+    for (const clip of clips) scores.set(clip.id, await model.score(clip.features, clip.labels.length));
+    const result = await evaluate(clips, (c) => scores.get(c.id) as Float32Array);
+    expect(result.clips).toEqual({ corrupted: 10, clean: 5 });
+    expect(result.events.f1).toBeGreaterThanOrEqual(FLOORS.eventF1);
+    expect(result.model.f1).toBeGreaterThanOrEqual(FLOORS.frameF1);
+    expect(result.model.auc - result.blockdetect.auc).toBeGreaterThanOrEqual(FLOORS.aucOverBlockdetect);
+    expect(result.clean.falsePositiveEvents).toBeLessThanOrEqual(FLOORS.cleanEvents);
+  }, 120_000);
+});
+
+describe('generate + train + evaluate (tiny)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mb-train-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the whole training pipeline and serialises a model of the right width as ONNX', async () => {
+    const result = await runExperiment({ workDir: dir, seed: 7, frames: 60, clipsPerSource: 1, variants: 1, sourcesPerSplit: 2, concurrency: 2 }, { seed: 7, epochs: 10, hidden: 4 });
+    expect(result.sizes.trainClips).toBe(4);
+    expect(result.sizes.trainFrames).toBeGreaterThan(100);
+    expect(result.mlp.inputSize).toBe(MACROBLOCK_FEATURE_COUNT);
+    expect(result.onnx.length).toBeGreaterThan(100);
+  }, 120_000);
+});
