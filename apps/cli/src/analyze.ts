@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { FramewatchConfig } from '@framewatch/config';
+import { ExitCode } from '@framewatch/errors';
 import { openDetector } from '@framewatch/detectors/onnx';
 import { createMediaConverter, mediaOptionsFromConfig } from '@framewatch/media';
 import type { Logger } from '@framewatch/observability';
@@ -42,11 +43,14 @@ export async function analyzeCommand(
   const { config, log, term } = deps;
   const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log });
   const detector = await openDetector({ detectors: options.detectors, macroblockingModel: config.macroblockingModel });
-  const live = !options.json && term.stderr.isTTY === true;
+  const interactive = !options.json && term.stderr.isTTY === true;
   let bar: SingleBar | null = null;
+  // A live stream (no duration) has no progress bar: each defect is printed as it opens and closes.
+  let streaming = false;
   const announce = (verb: string, event: DefectEvent): void => {
     const line = `${verb} ${event.type} at ${formatTimecode(event.startSec)}`;
     if (bar) bar.update({ last: line });
+    if (streaming) term.stderr.write(`${new Date().toISOString()} ${line}${verb.includes('closed') ? ` (${(event.endSec - event.startSec).toFixed(2)} s)` : ''}\n`);
     log.info({ event }, line);
   };
   const aggregator = createAggregator({
@@ -67,9 +71,15 @@ export async function analyzeCommand(
         source: { url: source },
         sourceLabel: /^[a-z][a-z0-9+.-]*:/i.test(source) ? source : path.basename(source),
         framesPerBatch: config.framesPerBatch,
-        signal: deps.signal,
+        // Ctrl-C ends the analysis cleanly (a live stream runs until then) with what was seen.
+        stopSignal: deps.signal,
         onMedia: (media) => {
-          if (!live) return;
+          streaming = media.durationSec === null;
+          if (streaming) {
+            term.stderr.write(`watching ${source} (no end known: Ctrl-C stops and writes the report)\n`);
+            return;
+          }
+          if (!interactive) return;
           bar = new SingleBar(
             {
               stream: term.stderr,
@@ -100,6 +110,7 @@ export async function analyzeCommand(
   } else {
     term.stdout.write(summaryText(result, reportPath));
   }
+  if (result.status === 'cancelled') return ExitCode.INTERRUPTED;
   return options.failOnDefect && result.defects.length > 0 ? 1 : 0;
 }
 

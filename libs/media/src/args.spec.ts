@@ -112,4 +112,18 @@ describe('ffmpeg/ffprobe argv (S5)', () => {
     const argv = buildProbeArgs(sources.https, { ...limits, tlsCaFile: '/etc/framewatch/ca.pem' });
     expect(valueOf(argv, '-ca_file')).toBe('/etc/framewatch/ca.pem');
   });
+
+  it('reads an HLS stream from stdin only: pipe protocol, mpegts demuxer, no network options, no cap when live', () => {
+    const live = { kind: 'pipe', format: 'mpegts', live: true, display: 'http://cdn.example.com/live.m3u8' } as const;
+    const argv = buildDecodeArgs(live, plans['video+audio'], limits);
+    expect(valueOf(argv, '-protocol_whitelist')).toBe('pipe');
+    expect(argv.join(' ')).toContain('-f mpegts -i pipe:0');
+    expect(argv).toContain('-nostdin');
+    expect(argv).not.toContain('-rw_timeout');
+    expect(argv).not.toContain('-t');
+    expect(argv.some((a) => a.includes('cdn.example.com'))).toBe(false);
+    // A VOD playlist keeps the media-time cap of any other source.
+    expect(valueOf(buildDecodeArgs({ ...live, live: false }, plans['video+audio'], limits), '-t')).toBe('21600');
+    expect(valueOf(buildProbeArgs(live, limits), '-protocol_whitelist')).toBe('pipe');
+  });
 });

@@ -3,6 +3,23 @@
  * path (RELIABILITY S5). Nothing here spawns anything.
  */
 import type { ValidatedSource } from '@framewatch/source-rules';
+
+/**
+ * A stream Framewatch reads itself and writes to ffmpeg's stdin: the MPEG-TS segments of an HLS
+ * playlist, every URL of which was checked against the input rules before it was fetched.
+ * ffmpeg gets `-f mpegts -i pipe:0` and the `pipe` protocol only, so it opens nothing itself.
+ */
+export interface PipedInput {
+  kind: 'pipe';
+  format: 'mpegts';
+  /** A live stream has no end: no `-t` cap, no wall-clock or idle limit on the decode. */
+  live: boolean;
+  /** How the source is named in messages and logs (origin and path of the playlist). */
+  display: string;
+}
+
+/** What one ffmpeg or ffprobe run reads: a validated file or URL, or a stream on its stdin. */
+export type FfmpegInput = ValidatedSource | PipedInput;
 import { formatRational } from './timeline';
 import type { Rational } from './timeline';
 
@@ -105,13 +122,14 @@ export interface DecodeArgsPlan {
 export const DECODE_FDS = { video: 1, audio: 3 } as const;
 
 /** Protocols a source needs and nothing more: https needs `tls` and `tcp` under it in ffmpeg 5.1. */
-export function protocolWhitelist(source: ValidatedSource): string {
+export function protocolWhitelist(source: FfmpegInput): string {
   if (source.kind === 'file') return 'file';
+  if (source.kind === 'pipe') return 'pipe';
   return source.protocol === 'https:' ? 'https,tls,tcp' : 'http,tcp';
 }
 
 /** Input options shared by probe and decode, ending with `-i <input>`. */
-function inputArgs(source: ValidatedSource, limits: FfmpegLimits): string[] {
+function inputArgs(source: FfmpegInput, limits: FfmpegLimits): string[] {
   const args = [
     '-protocol_whitelist',
     protocolWhitelist(source),
@@ -130,6 +148,10 @@ function inputArgs(source: ValidatedSource, limits: FfmpegLimits): string[] {
       if (limits.tlsCaFile !== undefined) args.push('-ca_file', limits.tlsCaFile);
     }
   }
+  if (source.kind === 'pipe') {
+    args.push('-f', source.format, '-i', 'pipe:0');
+    return args;
+  }
   args.push('-i', source.ffmpegInput);
   return args;
 }
@@ -143,7 +165,7 @@ function inputArgs(source: ValidatedSource, limits: FfmpegLimits): string[] {
  * @example
  * spawn(ffprobePath, buildProbeArgs(source, limits), { stdio: ['ignore', 'pipe', 'pipe'] });
  */
-export function buildProbeArgs(source: ValidatedSource, limits: FfmpegLimits): string[] {
+export function buildProbeArgs(source: FfmpegInput, limits: FfmpegLimits): string[] {
   return [
     '-hide_banner',
     '-loglevel',
@@ -178,11 +200,12 @@ export function buildCodecListArgs(): string[] {
  * buildDecodeArgs(source, { video: { streamIndex: 0, width: 320, height: 180,
  *   fps: { num: 25, den: 1 }, extractLuma: true }, audio: null }, limits);
  */
-export function buildDecodeArgs(source: ValidatedSource, plan: DecodeArgsPlan, limits: FfmpegLimits): string[] {
+export function buildDecodeArgs(source: FfmpegInput, plan: DecodeArgsPlan, limits: FfmpegLimits): string[] {
   const threads = limits.decodeThreads === undefined ? [] : ['-threads', String(Math.max(0, Math.round(limits.decodeThreads)))];
   const skipDeblock = plan.video !== null && !plan.video.deblocked ? ['-skip_loop_filter', 'all'] : [];
   const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...threads, ...skipDeblock, ...inputArgs(source, limits)];
-  const duration = String(limits.maxDurationSec);
+  // A live stream runs until it is stopped: no media-time cap.
+  const cap = source.kind === 'pipe' && source.live ? [] : ['-t', String(limits.maxDurationSec)];
   if (plan.video) {
     const { streamIndex, width, height, fps, extractLuma } = plan.video;
     const scale = `scale=${width}:${height}:flags=fast_bilinear`;
@@ -199,8 +222,7 @@ export function buildDecodeArgs(source: ValidatedSource, plan: DecodeArgsPlan, l
       'gray',
       '-c:v',
       'rawvideo',
-      '-t',
-      duration,
+      ...cap,
       '-f',
       'rawvideo',
       `pipe:${DECODE_FDS.video}`,
@@ -219,8 +241,7 @@ export function buildDecodeArgs(source: ValidatedSource, plan: DecodeArgsPlan, l
       String(sampleRate),
       '-c:a',
       'pcm_f32le',
-      '-t',
-      duration,
+      ...cap,
       '-f',
       'f32le',
       `pipe:${DECODE_FDS.audio}`,

@@ -108,6 +108,8 @@ export interface RunCollectedOptions {
   signal?: AbortSignal;
   /** Output larger than this is refused (ffprobe JSON of a hostile file). */
   maxStdoutBytes: number;
+  /** Bytes written to the child's stdin (then closed); stdin is closed from the start without. */
+  stdin?: Buffer;
 }
 
 /** What a completed {@link runCollected} child left behind. */
@@ -129,7 +131,10 @@ export async function runCollected(
   options: RunCollectedOptions,
 ): Promise<CollectedRun> {
   if (options.signal?.aborted) throw new CancelledError();
-  const child = spawnManaged(command, args);
+  const child = spawnManaged(command, args, [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+  // A child that stops reading early (ffprobe has seen enough) turns our write into EPIPE, which
+  // spawnManaged already swallows; the exit status decides.
+  if (options.stdin) child.process.stdin?.end(options.stdin);
   // 'close' comes after 'exit' once stdout and stderr are drained, so no output is lost.
   const closed = new Promise<void>((resolve) => child.process.once('close', () => resolve()));
   const chunks: Buffer[] = [];

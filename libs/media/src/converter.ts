@@ -6,7 +6,7 @@ import { ConfigError } from '@framewatch/errors';
 import type { FrameBatch } from '@framewatch/frame-codec';
 import type { DecodeOptions, DecodeSpec, MediaConverter, MediaInfo, SourceRef } from '@framewatch/pipeline';
 import { DEFAULT_ALLOWED_FORMATS } from './args';
-import { decodeSource } from './decode';
+import { decodeSource, isHlsSource, probeHls, sourceRules } from './decode';
 import { listDecodableCodecs, probeSource } from './probe';
 import type { ConverterSettings, MediaLogger } from './settings';
 import { validateSource } from '@framewatch/source-rules';
@@ -89,12 +89,8 @@ export function createMediaConverter(options: MediaConverterOptions = {}): Media
   const settings = resolveSettings(options);
   return {
     async probe(source: SourceRef, signal?: AbortSignal): Promise<MediaInfo> {
-      const validated = await validateSource(source, {
-        allowLocalFiles: settings.allowLocalFiles,
-        allowPrivateSources: settings.allowPrivateSources,
-        lookup: settings.lookup,
-        lookupTimeoutSec: settings.ioTimeoutSec,
-      });
+      const validated = await validateSource(source, sourceRules(settings));
+      if (isHlsSource(validated)) return (await probeHls(settings, validated, signal)).info;
       return (await probeSource(settings, validated, signal)).info;
     },
     decode(source: SourceRef, spec: DecodeSpec, decodeOptions: DecodeOptions): AsyncIterable<FrameBatch> {

@@ -15,23 +15,24 @@
  * both pipes are paused, ffmpeg blocks on its next write and stops reading the input.
  */
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import { CancelledError, FramewatchError, SourceTimeoutError, UsageError } from '@framewatch/errors';
+import type { Readable, Writable } from 'node:stream';
+import { CancelledError, FramewatchError, InputError, SourceRejectedError, SourceTimeoutError, UsageError, toFramewatchError } from '@framewatch/errors';
 import { PixelFormat } from '@framewatch/frame-codec';
 import type { FrameBatch } from '@framewatch/frame-codec';
 import type { DecodeOptions, DecodeSpec, SourceRef } from '@framewatch/pipeline';
 import { DECODE_FDS, buildDecodeArgs } from './args';
-import type { DecodeArgsPlan } from './args';
+import type { DecodeArgsPlan, FfmpegInput, PipedInput } from './args';
 import { BatchAssembler } from './batcher';
 import { spawnFailure, spawnManaged } from './child';
 import type { ChildExit, ManagedChild } from './child';
 import { classifyFfmpegFailure, redactUrls } from './errors';
 import { AudioChunker, FrameSplitter } from './pcm';
-import { probeSource } from './probe';
+import { readHls } from './hls';
+import { probeSegment, probeSource } from './probe';
 import type { ProbedMedia } from './probe';
 import type { ConverterSettings } from './settings';
-import { validateSource } from '@framewatch/source-rules';
-import type { ValidatedSource } from '@framewatch/source-rules';
+import { classifyAddress, validateSource } from '@framewatch/source-rules';
+import type { SourceRules, ValidatedSource, ValidatedUrlSource } from '@framewatch/source-rules';
 import { AUDIO_ONLY_UNIT_RATE, rationalValue, unitTime } from './timeline';
 import type { Rational } from './timeline';
 
@@ -133,13 +134,12 @@ export async function* decodeSource(
   const startedAt = performance.now();
   const { signal, streamId } = options;
   if (signal?.aborted) throw new CancelledError();
-  const validated = await validateSource(source, {
-    allowLocalFiles: settings.allowLocalFiles,
-    allowPrivateSources: settings.allowPrivateSources,
-    lookup: settings.lookup,
-    lookupTimeoutSec: settings.ioTimeoutSec,
-  });
+  const validated = await validateSource(source, sourceRules(settings));
   if (signal?.aborted) throw new CancelledError();
+  if (isHlsSource(validated)) {
+    yield* decodeHls(settings, validated, spec, options, startedAt);
+    return;
+  }
   const probed = await probeSource(settings, validated, signal);
   const plan = planDecode(probed, spec, settings.maxFramePixels);
   if (!plan.args.video && !plan.args.audio) {
@@ -160,6 +160,144 @@ export async function* decodeSource(
   }
 }
 
+/** The input rules the converter applies to every URL it is given or finds in a playlist. */
+export function sourceRules(settings: ConverterSettings): SourceRules {
+  return {
+    allowLocalFiles: settings.allowLocalFiles,
+    allowPrivateSources: settings.allowPrivateSources,
+    lookup: settings.lookup,
+    lookupTimeoutSec: settings.ioTimeoutSec,
+  };
+}
+
+/** True for an http(s) URL whose path names an HLS playlist (`….m3u8`). */
+export function isHlsSource(source: ValidatedSource): source is ValidatedUrlSource {
+  return source.kind === 'url' && /\.m3u8$/i.test(new URL(source.ffmpegInput).pathname);
+}
+
+/**
+ * Decodes an HLS playlist: Framewatch reads the playlist and its segments itself (every URL
+ * checked against the input rules first, see `readHls`) and pipes the MPEG-TS segments into one
+ * ffmpeg. The first segment is probed on its own. A live playlist has no end: the decode runs
+ * until the signal aborts, without the duration, wall-clock or idle limits of a file.
+ */
+async function* decodeHls(
+  settings: ConverterSettings,
+  validated: ValidatedUrlSource,
+  spec: DecodeSpec,
+  options: DecodeOptions,
+  startedAt: number,
+): AsyncGenerator<FrameBatch, void, undefined> {
+  const { signal, streamId } = options;
+  const reader = openHls(settings, validated, signal, options.onSourceEvent);
+  const segments = reader.segments;
+  let session: DecodeSession | null = null;
+  try {
+    const first = await segments.next();
+    if (first.done) {
+      yield { streamId, seq: 0, startSec: 0, endSec: 0, video: [], audio: [], final: true };
+      return;
+    }
+    const input: PipedInput = { kind: 'pipe', format: 'mpegts', live: reader.live(), display: validated.display };
+    const probed = await probeSegment(settings, input, first.value, signal);
+    const plan = planDecode(probed, spec, settings.maxFramePixels);
+    if (!plan.args.video && !plan.args.audio) {
+      yield { streamId, seq: 0, startSec: 0, endSec: 0, video: [], audio: [], final: true };
+      return;
+    }
+    const feed = async (stdin: Writable): Promise<void> => {
+      await writeChunk(stdin, first.value);
+      for (;;) {
+        const next = await segments.next();
+        if (next.done) break;
+        await writeChunk(stdin, next.value);
+      }
+      stdin.end();
+    };
+    const wallLeftMs = input.live ? Infinity : settings.maxWallSec * 1000 - (performance.now() - startedAt);
+    session = new DecodeSession(settings, input, plan, streamId, wallLeftMs, signal, feed);
+    for (;;) {
+      const batch = await session.next();
+      if (batch === null) return;
+      yield batch;
+    }
+  } finally {
+    reader.stop();
+    await session?.close();
+    await segments.return?.().catch(() => undefined);
+  }
+}
+
+/** An HLS playlist being read: its segments, whether it is live (known after the first fetch), and a stop. */
+interface OpenHls {
+  segments: AsyncIterator<Buffer>;
+  live(): boolean;
+  stop(): void;
+}
+
+/**
+ * Starts reading an HLS playlist with the converter's input rules applied to every URL, plus
+ * one more: even where internal addresses are allowed (loopback tests, a private CDN), a
+ * playlist cannot send Framewatch to another internal service, only to its own origin.
+ */
+function openHls(settings: ConverterSettings, validated: ValidatedUrlSource, signal: AbortSignal | undefined, onSourceEvent?: DecodeOptions['onSourceEvent']): OpenHls {
+  // Stops the reader when the caller is done for any reason, not only on the caller's abort.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let live = false;
+  const rules = sourceRules(settings);
+  const origin = new URL(validated.ffmpegInput).origin;
+  const segments = readHls({
+    playlistUrl: validated.ffmpegInput,
+    checkUrl: async (url) => {
+      const target = await validateSource({ url }, rules);
+      if (target.kind === 'url' && new URL(url).origin !== origin && target.addresses.some((a) => classifyAddress(a) !== null)) {
+        throw new SourceRejectedError(`${validated.display} points at ${target.display}, an internal address outside the playlist's origin`);
+      }
+    },
+    ioTimeoutSec: settings.ioTimeoutSec,
+    tlsCaFile: settings.limits.tlsCaFile,
+    signal: stop.signal,
+    onEvent: (event) => {
+      if (event.type === 'playlist') live = event.live;
+      if (event.type !== 'segment') settings.logger?.debug({ source: validated.display, event }, 'hls');
+      onSourceEvent?.(event);
+    },
+  })[Symbol.asyncIterator]();
+  return {
+    segments,
+    live: () => live,
+    stop: () => {
+      stop.abort();
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
+ * Probes an HLS playlist: reads its first segment (every URL checked, see {@link openHls}) and
+ * probes that. MediaInfo has `formatName` `hls` and no duration.
+ */
+export async function probeHls(settings: ConverterSettings, validated: ValidatedUrlSource, signal?: AbortSignal): Promise<ProbedMedia> {
+  const reader = openHls(settings, validated, signal);
+  try {
+    const first = await reader.segments.next();
+    if (first.done) throw new InputError('INPUT_TRUNCATED', `${validated.display} lists no segments`);
+    return await probeSegment(settings, { kind: 'pipe', format: 'mpegts', live: reader.live(), display: validated.display }, first.value, signal);
+  } finally {
+    reader.stop();
+    await reader.segments.return?.().catch(() => undefined);
+  }
+}
+
+/** Writes one chunk and resolves once it is handed to the pipe: the reader waits for a slow ffmpeg. */
+function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 /** One running ffmpeg and the batches it produces. */
 class DecodeSession {
   private readonly child: ManagedChild;
@@ -177,11 +315,13 @@ class DecodeSession {
 
   constructor(
     private readonly settings: ConverterSettings,
-    private readonly source: ValidatedSource,
+    private readonly source: FfmpegInput,
     plan: DecodePlan,
     streamId: string,
     wallLeftMs: number,
     private readonly signal: AbortSignal | undefined,
+    /** Writes the input to ffmpeg's stdin (a piped input); its failure fails the decode. */
+    feed?: (stdin: Writable) => Promise<void>,
   ) {
     const { video, audio } = plan.args;
     const unitRate = plan.unitRate;
@@ -197,7 +337,7 @@ class DecodeSession {
     const args = buildDecodeArgs(source, plan.args, settings.limits);
     settings.logger?.debug({ source: source.display, args: redactUrls(args.join(' ')) }, 'starting ffmpeg');
     this.child = spawnManaged(settings.ffmpegPath, args, [
-      'ignore',
+      feed ? 'pipe' : 'ignore',
       video ? 'pipe' : 'ignore',
       'pipe',
       audio ? 'pipe' : 'ignore',
@@ -242,13 +382,27 @@ class DecodeSession {
       else this.pump();
     });
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    const idleMs = settings.ioTimeoutSec * 1000;
-    const tick = setInterval(() => this.checkIdle(idleMs), Math.max(50, Math.min(1000, idleMs / 4)));
-    const wall = setTimeout(
-      () => this.fail(new SourceTimeoutError(`decoding ${source.display} exceeded the ${settings.maxWallSec} s wall-clock limit`)),
-      Math.max(0, wallLeftMs),
-    );
-    this.timers.push(tick, wall);
+    if (feed && this.child.process.stdin) {
+      feed(this.child.process.stdin).catch((err: unknown) => {
+        // ffmpeg closing its stdin (it ended or was stopped) is no failure of the source.
+        if (this.exit || this.child.terminating) return;
+        this.fail(toFramewatchError(err));
+      });
+    }
+    // A live stream is silent while its source stalls; the playlist reader reports that instead.
+    const live = source.kind === 'pipe' && source.live;
+    if (!live) {
+      const idleMs = settings.ioTimeoutSec * 1000;
+      const tick = setInterval(() => this.checkIdle(idleMs), Math.max(50, Math.min(1000, idleMs / 4)));
+      this.timers.push(tick);
+    }
+    if (Number.isFinite(wallLeftMs)) {
+      const wall = setTimeout(
+        () => this.fail(new SourceTimeoutError(`decoding ${source.display} exceeded the ${settings.maxWallSec} s wall-clock limit`)),
+        Math.max(0, wallLeftMs),
+      );
+      this.timers.push(wall);
+    }
   }
 
   /** The next batch in order, or null after the final one. */
@@ -339,7 +493,7 @@ class DecodeSession {
     const units = this.assembler.unitsReceived;
     if (units === 0) {
       // Nothing usable came out: the input ends (or breaks) before its first frame.
-      return this.fail(classifyFfmpegFailure(this.child.stderrTail(), this.source, 'decode', 'INPUT_TRUNCATED'));
+      return this.fail(classifyFfmpegFailure(this.child.stderrTail(), failureSource(this.source), 'decode', 'INPUT_TRUNCATED'));
     }
     if (exit.code !== 0) {
       // Policy: a source that breaks off after some media decoded still yields what was decoded.
@@ -365,4 +519,9 @@ class DecodeSession {
       for (const pipe of this.pipes) pipe.resume();
     }
   }
+}
+
+/** What error classification needs to name an input. */
+function failureSource(source: FfmpegInput): { display: string; ffmpegInput: string } {
+  return { display: source.display, ffmpegInput: source.kind === 'pipe' ? 'pipe:0' : source.ffmpegInput };
 }

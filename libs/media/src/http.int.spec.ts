@@ -151,9 +151,10 @@ describe('http sources', () => {
     expect(err.message).toMatch(/not found \(HTTP 404\)/);
   });
 
-  it('refuses an HLS playlist and never fetches the internal segment it lists (S2)', async () => {
+  it('reads an HLS playlist itself and refuses the internal segment it lists, never fetching it (S2)', async () => {
+    // Framewatch, not ffmpeg, fetches playlists (ffmpeg's hls demuxer stays off the whitelist).
     const { err } = await failure(() => decodeAll(`${server.url}/playlist.m3u8`));
-    expect(err.code).toBe('INPUT_UNSUPPORTED');
+    expect(err.code).toBe('SOURCE_REJECTED');
     expect(server.hits).toContain('/playlist.m3u8');
     expect(internal.hits).toEqual([]);
   });

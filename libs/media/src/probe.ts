@@ -8,6 +8,7 @@ import { runCollected } from './child';
 import { classifyFfmpegFailure } from './errors';
 import type { ConverterSettings } from './settings';
 import type { ValidatedSource } from '@framewatch/source-rules';
+import type { FfmpegInput, PipedInput } from './args';
 import { parseRational, rationalValue } from './timeline';
 import type { Rational } from './timeline';
 
@@ -79,17 +80,19 @@ export function probeSource(settings: ConverterSettings, source: ValidatedSource
  */
 async function runProbe(
   settings: ConverterSettings,
-  source: ValidatedSource,
+  source: FfmpegInput,
   signal?: AbortSignal,
+  stdin?: Buffer,
 ): Promise<ProbedMedia> {
   const { exit, stdout, stderr } = await runCollected(settings.ffprobePath, buildProbeArgs(source, settings.limits), {
     deadlineMs: Math.min(settings.probeTimeoutSec, settings.maxWallSec) * 1000,
     onDeadline: () => new SourceTimeoutError(`probing ${source.display} took longer than ${settings.probeTimeoutSec} s`),
     signal,
     maxStdoutBytes: maxProbeOutputBytes,
+    stdin,
   });
   if (exit.code !== 0) {
-    const err = classifyFfmpegFailure(stderr, source, 'probe');
+    const err = classifyFfmpegFailure(stderr, { display: source.display, ffmpegInput: source.kind === 'pipe' ? 'pipe:0' : source.ffmpegInput }, 'probe');
     settings.logger?.debug({ source: source.display, code: err.code, stderr: String(err.cause) }, 'probe failed');
     throw err;
   }
@@ -100,6 +103,16 @@ async function runProbe(
     throw new FramewatchError('DECODE_FAILED', `ffprobe returned unreadable output for ${source.display}`, { cause });
   }
   return checkProbe(parsed, source.display, settings);
+}
+
+/**
+ * Probes the first segment of an HLS stream, piped to ffprobe's stdin. The result describes the
+ * playlist: `formatName` `hls`, and no duration (a live stream has none; for a VOD playlist the
+ * total is not known from one segment).
+ */
+export async function probeSegment(settings: ConverterSettings, input: PipedInput, segment: Buffer, signal?: AbortSignal): Promise<ProbedMedia> {
+  const probed = await runProbe(settings, input, signal, segment);
+  return { ...probed, info: { ...probed.info, formatName: 'hls', durationSec: null } };
 }
 
 async function checkProbe(parsed: FfprobeOutput, display: string, settings: ConverterSettings): Promise<ProbedMedia> {

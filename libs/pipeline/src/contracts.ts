@@ -79,6 +79,18 @@ export interface DecodeSpec {
 export interface DecodeOptions {
   streamId: string;
   signal?: AbortSignal;
+  /**
+   * What the source itself reports while it is read (for an HLS playlist: each playlist and
+   * segment fetched, stalls and their end, retries). In-process only: the runner and the
+   * converter always share a process.
+   */
+  onSourceEvent?: (event: SourceEvent) => void;
+}
+
+/** A source-level event (see `DecodeOptions.onSourceEvent`); `type` tells which. */
+export interface SourceEvent {
+  type: string;
+  [key: string]: unknown;
 }
 
 /**

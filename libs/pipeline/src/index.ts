@@ -12,6 +12,7 @@ export type {
   MediaConverter,
   MediaInfo,
   MediaNeeds,
+  SourceEvent,
   SourceRef,
   StreamStart,
   VideoNeed,

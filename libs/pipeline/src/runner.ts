@@ -3,6 +3,7 @@ import { CancelledError, InputError } from '@framewatch/errors';
 import type {
   Aggregator,
   AnalysisResult,
+  DecodeOptions,
   DecodeSpec,
   Detector,
   DetectorInfo,
@@ -35,7 +36,16 @@ export interface AnalysisRequest {
   /** Name shown in the report (`source` field); the URL or file name by default. */
   sourceLabel?: string;
   framesPerBatch?: number;
+  /** Aborting it abandons the analysis: runAnalysis throws CancelledError. */
   signal?: AbortSignal;
+  /**
+   * Aborting it ends the analysis early but cleanly, as Ctrl-C ends a live one: decoding stops,
+   * batches already decoded are scored, open events close at the last media time seen, and the
+   * result has status `cancelled` with everything seen so far.
+   */
+  stopSignal?: AbortSignal;
+  /** Source-level events while decoding (see `DecodeOptions.onSourceEvent`). */
+  onSourceEvent?: DecodeOptions['onSourceEvent'];
   /** Batches detected concurrently while later ones decode (≥ 1). */
   maxInFlight?: number;
   onProgress?: (progress: AnalysisProgress) => void;
@@ -90,7 +100,9 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   const signal = request.signal;
   throwIfAborted(signal);
 
-  const media = await converter.probe(request.source, signal);
+  // A stop before anything was decoded leaves nothing to report: the probe is abandoned.
+  const probeStop = AbortSignal.any([signal, request.stopSignal].filter((s): s is AbortSignal => s !== undefined));
+  const media = await converter.probe(request.source, probeStop);
   request.onMedia?.(media);
   const groups = await Promise.all(detectors.map((d) => d.describe()));
   const infos: DetectorInfo[] = groups.flatMap((g) => g.detectors);
@@ -123,32 +135,47 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
     if (results && results.length > 0) await aggregator.ingest(mergeDetections(results));
   };
 
+  // The decode stops on either signal; only `signal` abandons the analysis.
+  const decodeStop = new AbortController();
+  const stopDecode = (): void => decodeStop.abort();
+  signal?.addEventListener('abort', stopDecode, { once: true });
+  request.stopSignal?.addEventListener('abort', stopDecode, { once: true });
+  if (request.stopSignal?.aborted) decodeStop.abort();
+  const stopped = (): boolean => request.stopSignal?.aborted === true && signal?.aborted !== true;
   try {
-    for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal })) {
-      throwIfAborted(signal);
-      // A group scores a stream's batches one after another (its state, e.g. freeze's previous
-      // frame, needs seq order, and two HTTP calls in flight could arrive swapped); different
-      // groups, and decoding, still run in parallel.
-      const pending = Promise.all(
-        detectors.map((d, i) => {
-          const part = projectBatch(batch, groupUses[i] ?? { video: true, audio: true });
-          const scored = (inGroup[i] ?? Promise.resolve()).then(() => d.detect(part));
-          inGroup[i] = scored.then(
-            () => undefined,
-            () => undefined,
-          );
-          return scored;
-        }),
-      );
-      pending.catch(() => undefined); // observed by drainOne; avoid an unhandled rejection meanwhile
-      window.push(pending);
-      count(batch);
-      if (window.length >= maxInFlight) await drainOne();
-      request.onProgress?.({ mediaSec, durationSec: media.durationSec, videoFrames, audioChunks });
+    try {
+      for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal: decodeStop.signal, onSourceEvent: request.onSourceEvent })) {
+        throwIfAborted(signal);
+        if (stopped()) break;
+        // A group scores a stream's batches one after another (its state, e.g. freeze's previous
+        // frame, needs seq order, and two HTTP calls in flight could arrive swapped); different
+        // groups, and decoding, still run in parallel.
+        const pending = Promise.all(
+          detectors.map((d, i) => {
+            const part = projectBatch(batch, groupUses[i] ?? { video: true, audio: true });
+            const scored = (inGroup[i] ?? Promise.resolve()).then(() => d.detect(part));
+            inGroup[i] = scored.then(
+              () => undefined,
+              () => undefined,
+            );
+            return scored;
+          }),
+        );
+        pending.catch(() => undefined); // observed by drainOne; avoid an unhandled rejection meanwhile
+        window.push(pending);
+        count(batch);
+        if (window.length >= maxInFlight) await drainOne();
+        request.onProgress?.({ mediaSec, durationSec: media.durationSec, videoFrames, audioChunks });
+      }
+    } catch (err) {
+      // A stop ends the decode with CancelledError; what was decoded is still scored below.
+      if (!(err instanceof CancelledError && stopped())) throw err;
     }
     while (window.length > 0) await drainOne();
     throwIfAborted(signal);
   } finally {
+    signal?.removeEventListener('abort', stopDecode);
+    request.stopSignal?.removeEventListener('abort', stopDecode);
     await Promise.all(detectors.map((d) => d.release(request.id).catch(() => undefined)));
   }
 
@@ -159,7 +186,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
     schemaVersion: 1,
     id: request.id,
     source: request.sourceLabel ?? request.source.url,
-    status: 'succeeded',
+    status: stopped() ? 'cancelled' : 'succeeded',
     media: { durationSec: media.durationSec, video: media.video, audio: media.audio },
     stats: {
       videoFrames,
