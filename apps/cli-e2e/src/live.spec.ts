@@ -18,8 +18,8 @@ const dir = path.join(scratch, 'live');
  * playlist without #EXT-X-ENDLIST): 320×180 video, black from 4 s to 6.5 s of the source's
  * time; a tone, silent from 8 s to 11 s.
  */
-function startLiveSource(): ChildProcess {
-  rmSync(dir, { recursive: true, force: true });
+function startLiveSource(fresh = true): ChildProcess {
+  if (fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const video = "testsrc2=s=320x180:r=25,drawbox=c=black:t=fill:enable='between(t,4,6.5)'";
   const audio = "sine=f=440:r=48000,volume=0:enable='between(t,8,11)'";
@@ -66,7 +66,7 @@ describe('framewatch analyze on a live HLS stream', () => {
     await new Promise<void>((resolve) => site.server.close(() => resolve()));
   });
 
-  it('prints defects as they happen, runs until Ctrl-C, then writes the report of what it saw (exit 130)', async () => {
+  it('prints defects as they happen (signal loss too), runs until Ctrl-C, then writes the report of what it saw (exit 130)', async () => {
     const cli = spawn(process.execPath, [cliBundle(), 'analyze', `${site.url}/live.m3u8`, '--json', '--out', path.join(dir, 'report'), '--allow-private-sources'], {
       cwd: repoRoot,
       env: childEnvironment({}),
@@ -85,11 +85,25 @@ describe('framewatch analyze on a live HLS stream', () => {
     expect(stderr).toMatch(/defect opened: black/);
     expect(stderr.indexOf('defect opened: black')).toBeLessThan(stderr.indexOf('defect closed: black'));
 
+    // The source dies: its playlist stops moving. Then a new encoder takes over the same playlist.
+    source.kill('SIGKILL');
+    expect(await until(() => /defect opened: signal_loss/.test(stderr), 30_000)).toBe(true);
+    source = startLiveSource(false);
+    expect(await until(() => /defect closed: signal_loss/.test(stderr), 30_000)).toBe(true);
+    const afterLoss = stderr.length;
+    // Analysis goes on after the loss: the new source's black (4 s into it) is found too.
+    expect(await until(() => stderr.indexOf('defect closed: black', afterLoss) >= 0, 30_000)).toBe(true);
+
     cli.kill('SIGINT');
     expect(await exited).toBe(130);
     const report = JSON.parse(stdout) as AnalysisResult;
     expect(report).toMatchObject({ status: 'cancelled', media: { durationSec: null } });
     expect(JSON.parse(readFileSync(path.join(dir, 'report', 'report.json'), 'utf8'))).toEqual(report);
+    const losses = report.defects.filter((d) => d.type === 'signal_loss');
+    expect(losses).toHaveLength(1);
+    // Silent for at least the stall threshold (3 target durations) before it was reported.
+    expect((losses[0]?.endSec ?? 0) - (losses[0]?.startSec ?? 0)).toBeGreaterThanOrEqual(3);
+    expect(report.defects.filter((d) => d.type === 'black')).toHaveLength(2);
     const black = report.defects.find((d) => d.type === 'black');
     const silence = report.defects.find((d) => d.type === 'silence');
     expect((black?.endSec ?? 0) - (black?.startSec ?? 0)).toBeCloseTo(2.5, 0);

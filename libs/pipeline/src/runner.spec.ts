@@ -169,4 +169,51 @@ describe('runAnalysis', () => {
       runAnalysis({ converter: memoryConverter([]), detectors: [failing], aggregator: createAggregator() }, { id: 'an-3', source: { url: 'x' } }),
     ).rejects.toThrow('boom');
   });
+
+  it('ends cleanly on the stop signal: what was decoded is scored and reported as cancelled', async () => {
+    const stop = new AbortController();
+    const calls: string[] = [];
+    const result = await runAnalysis(
+      { converter: memoryConverter([]), detectors: [rangeDetector(black, 1, calls)], aggregator: createAggregator() },
+      { id: 'an-5', source: { url: 'clip.mp4' }, stopSignal: stop.signal, onProgress: (p) => p.videoFrames >= 50 && stop.abort() },
+    );
+    expect(result.status).toBe('cancelled');
+    expect(result.stats.videoFrames).toBe(50);
+    // Frames 25..49 were black: the open event closed at the last frame seen.
+    expect(result.defects.map((d) => `${d.type}@${d.startSec}-${d.endSec}`)).toEqual(['black@1-2']);
+  });
+
+  it('reports a live source stalling and resuming as signal_loss, alerting as soon as it stalls', async () => {
+    const live: MediaConverter = {
+      probe: async () => ({ ...media, durationSec: null }),
+      async *decode(source, spec, options) {
+        const frames = memoryConverter([]).decode(source, spec, options)[Symbol.asyncIterator]();
+        yield (await frames.next()).value as FrameBatch;
+        yield (await frames.next()).value as FrameBatch;
+        // After 2 s of media the source goes silent for 5 s of wall time, then comes back.
+        options.onSourceEvent?.({ type: 'stalled', sinceMs: 1000 });
+        await new Promise((r) => setTimeout(r, 20));
+        options.onSourceEvent?.({ type: 'resumed', stalledForMs: 5000 });
+        yield (await frames.next()).value as FrameBatch;
+      },
+    };
+    const opened: string[] = [];
+    const aggregator = createAggregator({ listener: { onDefectOpened: (_id, e) => opened.push(`${e.type}@${e.startSec}`) } });
+    const result = await runAnalysis({ converter: live, detectors: [rangeDetector(black, 1, [])], aggregator }, { id: 'an-6', source: { url: 'https://x/live.m3u8' } });
+    expect(opened).toContain('signal_loss@2');
+    const loss = result.defects.find((d) => d.type === 'signal_loss');
+    expect(loss).toMatchObject({ startSec: 2, endSec: 7, detail: { detector: 'signal' } });
+  });
+
+  it('does not watch the signal of a source with a known end (a slow file download is no signal loss)', async () => {
+    const file: MediaConverter = {
+      probe: async () => media,
+      async *decode(source, spec, options) {
+        options.onSourceEvent?.({ type: 'stalled', sinceMs: 0 });
+        yield* memoryConverter([]).decode(source, spec, options);
+      },
+    };
+    const result = await runAnalysis({ converter: file, detectors: [rangeDetector(black, 1, [])], aggregator: createAggregator() }, { id: 'an-7', source: { url: 'clip.mp4' } });
+    expect(result.defects.map((d) => d.type)).toEqual(['black']);
+  });
 });

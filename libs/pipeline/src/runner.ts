@@ -1,5 +1,6 @@
 import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
 import { CancelledError, InputError } from '@framewatch/errors';
+import { DefectType } from './contracts';
 import type {
   Aggregator,
   AnalysisResult,
@@ -10,6 +11,7 @@ import type {
   MediaConverter,
   MediaInfo,
   MediaNeeds,
+  SourceEvent,
   SourceRef,
 } from './contracts';
 
@@ -121,7 +123,9 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   }
   // Only the detectors whose input exists can produce scores.
   const active = infos.filter((i) => (i.needs.video ? spec.video !== null : true) && (i.needs.audio ? spec.audio !== null : true));
-  await aggregator.start({ streamId: request.id, source: request.source.url, media, detectors: active });
+  // A source without a known end (a live stream) can lose its signal; the runner reports that.
+  const signalWatch = media.durationSec === null ? createSignalWatch(aggregator, request.id, () => mediaSec) : null;
+  await aggregator.start({ streamId: request.id, source: request.source.url, media, detectors: signalWatch ? [...active, signalLossDetector] : active });
 
   let videoFrames = 0;
   let audioChunks = 0;
@@ -144,7 +148,11 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   const stopped = (): boolean => request.stopSignal?.aborted === true && signal?.aborted !== true;
   try {
     try {
-      for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal: decodeStop.signal, onSourceEvent: request.onSourceEvent })) {
+      const onSourceEvent = (event: SourceEvent): void => {
+        signalWatch?.onSourceEvent(event);
+        request.onSourceEvent?.(event);
+      };
+      for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal: decodeStop.signal, onSourceEvent })) {
         throwIfAborted(signal);
         if (stopped()) break;
         // A group scores a stream's batches one after another (its state, e.g. freeze's previous
@@ -172,6 +180,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
       if (!(err instanceof CancelledError && stopped())) throw err;
     }
     while (window.length > 0) await drainOne();
+    await signalWatch?.finish();
     throwIfAborted(signal);
   } finally {
     signal?.removeEventListener('abort', stopDecode);
@@ -229,6 +238,55 @@ export function mergeDetections(results: DetectionBatch[]): DetectionBatch {
     detectors: results.flatMap((r) => r.detectors),
     scores: results.flatMap((r) => r.scores),
     final: results.some((r) => r.final),
+  };
+}
+
+/** The pseudo-detector under which the runner reports a live source's loss of signal. */
+export const signalLossDetector: DetectorInfo = { name: 'signal', defect: DefectType.signalLoss, needs: { video: null, audio: null } };
+
+/**
+ * Turns a live source's `stalled`/`resumed` events into `signal_loss` scores for the aggregator:
+ * the event opens at the media time reached when the source stalled (so the alert goes out at
+ * once) and closes when segments come back, lasting as long as the source was silent in wall
+ * time (media time stands still meanwhile). Scores are ingested in event order.
+ */
+function createSignalWatch(aggregator: Aggregator, streamId: string, mediaSec: () => number) {
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
+  let lost: { atSec: number; sinceMs: number } | null = null;
+  let index = 0;
+  const ingest = (units: { pts: number; durationSec: number; score: number }[]): void => {
+    const scores = units.map((u) => ({ target: 'video' as const, index: index++, pts: u.pts, durationSec: u.durationSec, scores: { [signalLossDetector.name]: u.score } }));
+    const batch: DetectionBatch = { streamId, seq: -1, group: 'source', detectors: [signalLossDetector.name], scores, final: false };
+    chain = chain.then(() => aggregator.ingest(batch)).catch((err: unknown) => {
+      failure ??= err;
+    });
+  };
+  const close = (lostForSec: number): void => {
+    if (!lost) return;
+    ingest([
+      { pts: lost.atSec, durationSec: lostForSec, score: 1 },
+      { pts: lost.atSec + lostForSec, durationSec: 0.001, score: 0 },
+    ]);
+    lost = null;
+  };
+  return {
+    onSourceEvent(event: SourceEvent): void {
+      if (event.type === 'stalled' && !lost) {
+        const sinceMs = typeof event['sinceMs'] === 'number' ? event['sinceMs'] : performance.now();
+        lost = { atSec: mediaSec(), sinceMs };
+        ingest([{ pts: lost.atSec, durationSec: 0, score: 1 }]);
+      } else if (event.type === 'resumed' && lost) {
+        const stalledForMs = typeof event['stalledForMs'] === 'number' ? event['stalledForMs'] : performance.now() - lost.sinceMs;
+        close(stalledForMs / 1000);
+      }
+    },
+    /** Closes a loss still open (the analysis stopped during it) and waits for every ingest. */
+    async finish(): Promise<void> {
+      if (lost) close((performance.now() - lost.sinceMs) / 1000);
+      await chain;
+      if (failure) throw failure;
+    },
   };
 }
 
