@@ -247,7 +247,7 @@ export function parsePlaylist(text: string, baseUrl: string): ParsedPlaylist {
  *
  * - VOD (or a playlist carrying `#EXT-X-ENDLIST`): every segment from the first, then 'ended'.
  * - Live: starts 3 segments from the live edge, as players do, and re-fetches the playlist about
- *   every half target duration (0.5–5 s) while nothing new appears; runs until `signal` aborts. A
+ *   every quarter target duration (0.25–2 s) while nothing new appears; runs until `signal` aborts. A
  *   media sequence that goes backwards (encoder restart) restarts from the new live edge.
  * - Every URL passes `checkUrl` right before it is requested; redirects are followed by hand
  *   (at most 3 hops), each target checked too.
@@ -739,9 +739,12 @@ function liveStart(playlist: MediaPlaylist): number {
   return segments[Math.max(0, segments.length - HLS_LIMITS.liveStartSegments)].sequence;
 }
 
-/** Half a target duration, within 0.5–5 s: frequent enough to see a new segment early, no more. */
+/**
+ * A quarter of a target duration, within 0.25–2 s: a new segment is seen at most that long after
+ * it appears (alert latency, `npm run bench:live`), for one small request per poll.
+ */
 function pollDelayMs(targetDurationSec: number): number {
-  return Math.min(5000, Math.max(500, (targetDurationSec * 1000) / 2));
+  return Math.min(2000, Math.max(250, (targetDurationSec * 1000) / 4));
 }
 
 function statusFailure(shown: string, status: number, live: boolean): Error {

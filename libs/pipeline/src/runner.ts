@@ -130,13 +130,16 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   let videoFrames = 0;
   let audioChunks = 0;
   let mediaSec = 0;
-  const window: Promise<DetectionBatch[]>[] = [];
+  // Batches in detection, oldest first; each entry settles once its scores are ingested. Scores go
+  // to the aggregator as soon as their batch is scored (in order), not when a later batch arrives:
+  // on a live stream the next batch is up to a second away, and so would every alert be.
+  const window: Promise<void>[] = [];
   const maxInFlight = Math.max(1, request.maxInFlight ?? 2);
   const inGroup: Promise<void>[] = detectors.map(() => Promise.resolve());
+  let ingested: Promise<void> = Promise.resolve();
 
   const drainOne = async (): Promise<void> => {
-    const results = await window.shift();
-    if (results && results.length > 0) await aggregator.ingest(mergeDetections(results));
+    await window.shift();
   };
 
   // The decode stops on either signal; only `signal` abandons the analysis.
@@ -169,8 +172,14 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
             return scored;
           }),
         );
-        pending.catch(() => undefined); // observed by drainOne; avoid an unhandled rejection meanwhile
-        window.push(pending);
+        ingested = ingested.then(async () => {
+          const results = await pending;
+          if (results.length > 0) await aggregator.ingest(mergeDetections(results));
+        });
+        // Observed by drainOne; avoid an unhandled rejection meanwhile.
+        pending.catch(() => undefined);
+        ingested.catch(() => undefined);
+        window.push(ingested);
         count(batch);
         if (window.length >= maxInFlight) await drainOne();
         request.onProgress?.({ mediaSec, durationSec: media.durationSec, videoFrames, audioChunks });
