@@ -1,46 +1,15 @@
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { childEnvironment } from '@framewatch/config';
+import { startLiveHls } from '@framewatch/e2e-support';
+import type { LiveHls } from '@framewatch/e2e-support';
 import type { AnalysisResult } from '@framewatch/pipeline';
 import { cliBundle, repoRoot, scratch } from './support';
 
 jest.setTimeout(120_000);
 
 const dir = path.join(scratch, 'live');
-
-/**
- * A live HLS stream made by ffmpeg in real time (`-re`, 1 s segments, a rolling 6-segment
- * playlist without #EXT-X-ENDLIST): 320×180 video, black from 4 s to 6.5 s of the source's
- * time; a tone, silent from 8 s to 11 s.
- */
-function startLiveSource(fresh = true): ChildProcess {
-  if (fresh) rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const video = "testsrc2=s=320x180:r=25,drawbox=c=black:t=fill:enable='between(t,4,6.5)'";
-  const audio = "sine=f=440:r=48000,volume=0:enable='between(t,8,11)'";
-  return spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
-    '-f', 'lavfi', '-i', video, '-f', 'lavfi', '-i', audio, '-t', '40',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0',
-    '-c:a', 'aac', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', '-hls_flags', 'delete_segments',
-    path.join(dir, 'live.m3u8'),
-  ], { stdio: 'ignore' });
-}
-
-async function serveDir(): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const file = path.join(dir, path.basename((req.url ?? '/').split('?')[0] ?? ''));
-    if (!existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200).end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 const until = async (check: () => boolean, timeoutMs: number): Promise<boolean> => {
   const deadline = Date.now() + timeoutMs;
@@ -52,22 +21,19 @@ const until = async (check: () => boolean, timeoutMs: number): Promise<boolean> 
 };
 
 describe('framewatch analyze on a live HLS stream', () => {
-  let source: ChildProcess;
-  let site: { url: string; server: Server };
+  let source: LiveHls;
 
   beforeAll(async () => {
-    source = startLiveSource();
-    site = await serveDir();
-    expect(await until(() => existsSync(path.join(dir, 'live.m3u8')), 15_000)).toBe(true);
+    // Black from 4 s to 6.5 s and silence from 8 s to 11 s of the encoder's time.
+    source = await startLiveHls(dir);
   });
 
   afterAll(async () => {
-    source.kill('SIGKILL');
-    await new Promise<void>((resolve) => site.server.close(() => resolve()));
+    await source.close();
   });
 
   it('prints defects as they happen (signal loss too), runs until Ctrl-C, then writes the report of what it saw (exit 130)', async () => {
-    const cli = spawn(process.execPath, [cliBundle(), 'analyze', `${site.url}/live.m3u8`, '--json', '--out', path.join(dir, 'report'), '--allow-private-sources'], {
+    const cli = spawn(process.execPath, [cliBundle(), 'analyze', source.url, '--json', '--out', path.join(dir, 'report'), '--allow-private-sources'], {
       cwd: repoRoot,
       env: childEnvironment({}),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,9 +52,9 @@ describe('framewatch analyze on a live HLS stream', () => {
     expect(stderr.indexOf('defect opened: black')).toBeLessThan(stderr.indexOf('defect closed: black'));
 
     // The source dies: its playlist stops moving. Then a new encoder takes over the same playlist.
-    source.kill('SIGKILL');
+    source.kill();
     expect(await until(() => /defect opened: signal_loss/.test(stderr), 30_000)).toBe(true);
-    source = startLiveSource(false);
+    source.restart();
     expect(await until(() => /defect closed: signal_loss/.test(stderr), 30_000)).toBe(true);
     const afterLoss = stderr.length;
     // Analysis goes on after the loss: the new source's black (4 s into it) is found too.

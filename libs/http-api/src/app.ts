@@ -263,17 +263,13 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.get('/v1/analyses/:id/report', async (req, res) => {
     const id = idParam(req);
     const job = await mustGetJob(jobs, id);
-    if (job.status !== 'succeeded') {
-      sendProblem(
-        req,
-        res,
-        new FramewatchError('CONFLICT', `analysis ${id} is ${job.status}; its report exists once it has succeeded`),
-        { jobStatus: job.status },
-      );
+    // A cancelled analysis has a report when it was stopped while running (what it saw until then).
+    const result = job.status === 'succeeded' || job.status === 'cancelled' ? await results.get(id) : null;
+    if (result === null && job.status === 'succeeded') throw new FramewatchError('NOT_FOUND', `the report of analysis ${id} is not stored yet`);
+    if (result === null) {
+      sendProblem(req, res, new FramewatchError('CONFLICT', `analysis ${id} is ${job.status}; it has no report`), { jobStatus: job.status });
       return;
     }
-    const result = await results.get(id);
-    if (result === null) throw new FramewatchError('NOT_FOUND', `the report of analysis ${id} is not stored yet`);
     res.json(result);
   });
 

@@ -100,10 +100,13 @@ export const openApiDocument = {
       get: {
         operationId: 'getReport',
         responses: {
-          '200': { description: 'Report schema v1.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Report' } } } },
+          '200': {
+            description: 'Report schema v1: of a succeeded analysis, or of one cancelled while running (status `cancelled`, what it saw until then; a live stream ends no other way).',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Report' } } },
+          },
           ...errors,
           '404': problem,
-          '409': { description: 'The analysis has not succeeded; `jobStatus` says where it is.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+          '409': { description: 'The analysis has no report (queued, running, failed, or cancelled before it ran); `jobStatus` says where it is.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
         },
       },
     },

@@ -76,14 +76,17 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   let stopping = false;
 
   async function execute(job: JobRecord): Promise<void> {
+    // `controller` abandons the run (shutdown, lost lease); `stop` ends it cleanly on a
+    // cancellation request, keeping the report of what was seen (a live stream ends no other way).
     const controller = new AbortController();
+    const stop = new AbortController();
     controllers.add(controller);
     let leaseLost = false;
     const heartbeat = setInterval(() => {
       jobs
         .heartbeat(job.id, options.owner, options.leaseSec)
         .then((current) => {
-          if (current.cancelRequested && !controller.signal.aborted) controller.abort();
+          if (current.cancelRequested && !stop.signal.aborted) stop.abort();
         })
         .catch((err: unknown) => {
           if (err instanceof FramewatchError && err.code === 'CONFLICT') {
@@ -106,6 +109,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         sourceLabel: labelOf(job),
         framesPerBatch: options.framesPerBatch,
         signal: controller.signal,
+        stopSignal: stop.signal,
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastProgress < 1000) return;
@@ -117,8 +121,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await results.put(result);
       await results.putArtifact(job.id, 'report.html', renderReportHtml(result), 'text/html; charset=utf-8');
       observe(() => options.onJobFinished?.(job, result), log);
-      await finish(job, 'succeeded');
-      log.info({ defects: result.defects.length, wallSec: result.stats.wallSec }, 'job succeeded');
+      await finish(job, result.status === 'cancelled' ? 'cancelled' : 'succeeded');
+      log.info({ defects: result.defects.length, wallSec: result.stats.wallSec }, result.status === 'cancelled' ? 'job cancelled; report of what was seen stored' : 'job succeeded');
     } catch (err) {
       await options.flushEvents?.().catch(() => undefined);
       if (leaseLost) {
@@ -131,7 +135,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       }
       const fw = toFramewatchError(err);
       // Aborted by a cancellation request: whatever error the abort surfaced as, the job was cancelled.
-      if (fw instanceof CancelledError || fw.code === 'CANCELLED' || controller.signal.aborted) {
+      if (fw instanceof CancelledError || fw.code === 'CANCELLED' || controller.signal.aborted || stop.signal.aborted) {
         await finish(job, 'cancelled');
         log.info('job cancelled');
       } else {

@@ -4,3 +4,5 @@ export { startMediaServer } from './media-server';
 export type { MediaServer } from './media-server';
 export { killAndResume } from './kill-restart';
 export type { KillRestartOutcome } from './kill-restart';
+export { startLiveHls } from './live-hls';
+export type { LiveHls } from './live-hls';

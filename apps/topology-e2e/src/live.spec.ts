@@ -1,0 +1,52 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { apiClient, scratch, serve, startLiveHls } from '@framewatch/e2e-support';
+import type { LiveHls, Served } from '@framewatch/e2e-support';
+
+jest.setTimeout(120_000);
+
+/** A live analysis through the API: it runs until cancelled, streams its defects, keeps its report. */
+describe.each(['monolith', 'services'])('a live HLS job in topology %s', (topology) => {
+  let served: Served;
+  let source: LiveHls;
+
+  beforeAll(async () => {
+    const dataDir = path.join(scratch, `data-live-${topology}`);
+    rmSync(dataDir, { recursive: true, force: true });
+    served = await serve(topology, dataDir);
+    // Black from 4 s to 6.5 s of the encoder's time.
+    source = await startLiveHls(path.join(scratch, `live-${topology}`));
+  });
+
+  afterAll(async () => {
+    await source?.close();
+    await served?.stop();
+  });
+
+  it('streams the black defect over SSE while running, then stops on DELETE with the report of what it saw', async () => {
+    const api = apiClient(served.url, served.token);
+    const submitted = await api.submitUrl(source.url);
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id;
+    // The SSE stream ends when the job does; read it all along.
+    const events = api.events(id, 90_000);
+    // The job never ends by itself: after the black segment (and more) it is still running.
+    await new Promise((r) => setTimeout(r, 12_000));
+    expect((await api.job(id)).status).toBe('running');
+
+    const cancel = await fetch(`${served.url}/v1/analyses/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${served.token}` } });
+    expect(cancel.status).toBeLessThan(300);
+    expect((await api.waitTerminal(id, 30_000)).status).toBe('cancelled');
+
+    const seen = await events;
+    const closedBlack = seen.findIndex((e) => e.type === 'defect.closed' && e.data['type'] === 'black');
+    const cancelled = seen.findIndex((e) => e.type === 'status' && e.data['status'] === 'cancelled');
+    expect(closedBlack).toBeGreaterThanOrEqual(0);
+    expect(closedBlack).toBeLessThan(cancelled);
+
+    const report = await api.report(id);
+    expect(report).toMatchObject({ id, status: 'cancelled', media: { durationSec: null } });
+    const black = report.defects.find((d) => d.type === 'black');
+    expect((black?.endSec ?? 0) - (black?.startSec ?? 0)).toBeCloseTo(2.5, 0);
+  });
+});
