@@ -28,18 +28,20 @@ describe.each(['monolith', 'services'])('a live HLS job in topology %s', (topolo
     const submitted = await api.submitUrl(source.url);
     expect(submitted.status).toBe(202);
     const id = submitted.body.id;
-    // The SSE stream ends when the job does; read it all along.
-    const events = api.events(id, 90_000);
-    // The job never ends by itself: after the black segment (and more) it is still running.
-    await new Promise((r) => setTimeout(r, 12_000));
+    // The SSE stream ends when the job does; follow it while the job runs.
+    const events = api.follow(id);
+    const isClosedBlack = (e: { type: string; data: Record<string, unknown> }): boolean => e.type === 'defect.closed' && e.data['type'] === 'black';
+    expect(await events.until(isClosedBlack, 60_000)).toBe(true);
+    // The job never ends by itself: after the black segment it is still running.
     expect((await api.job(id)).status).toBe('running');
 
     const cancel = await fetch(`${served.url}/v1/analyses/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${served.token}` } });
     expect(cancel.status).toBeLessThan(300);
     expect((await api.waitTerminal(id, 30_000)).status).toBe('cancelled');
 
-    const seen = await events;
-    const closedBlack = seen.findIndex((e) => e.type === 'defect.closed' && e.data['type'] === 'black');
+    await events.done;
+    const seen = events.seen;
+    const closedBlack = seen.findIndex(isClosedBlack);
     const cancelled = seen.findIndex((e) => e.type === 'status' && e.data['status'] === 'cancelled');
     expect(closedBlack).toBeGreaterThanOrEqual(0);
     expect(closedBlack).toBeLessThan(cancelled);

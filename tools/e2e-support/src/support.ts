@@ -106,6 +106,43 @@ export function apiClient(url: string, token: string) {
       if (res.status !== 200) throw new Error(`report ${id}: HTTP ${res.status} ${await res.text()}`);
       return (await res.json()) as AnalysisResult;
     },
+    /**
+     * Follows the job's server-sent events as they come: `seen` grows while the stream is open,
+     * `until` waits for an event matching `match`, `done` settles when the server ends the stream.
+     */
+    follow(id: string, timeoutMs = 120_000) {
+      const seen: { type: string; data: Record<string, unknown> }[] = [];
+      const done = (async () => {
+        const res = await fetch(`${url}/v1/analyses/${id}/events`, { headers: { ...auth, accept: 'text/event-stream' }, signal: AbortSignal.timeout(timeoutMs) });
+        if (res.status !== 200 || !res.body) throw new Error(`events ${id}: HTTP ${res.status}`);
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const type = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (type && data) seen.push({ type, data: JSON.parse(data) as Record<string, unknown> });
+          }
+        }
+      })();
+      done.catch(() => undefined);
+      return {
+        seen,
+        done,
+        async until(match: (e: { type: string; data: Record<string, unknown> }) => boolean, waitMs: number): Promise<boolean> {
+          const deadline = Date.now() + waitMs;
+          while (!seen.some(match)) {
+            if (Date.now() > deadline) return false;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          return true;
+        },
+      };
+    },
     /** Reads the job's server-sent events until the server ends the stream. */
     async events(id: string, timeoutMs = 60_000): Promise<{ type: string; data: Record<string, unknown> }[]> {
       const res = await fetch(`${url}/v1/analyses/${id}/events`, { headers: { ...auth, accept: 'text/event-stream' }, signal: AbortSignal.timeout(timeoutMs) });
