@@ -93,6 +93,12 @@ export async function analyzeCommand(
           bar.start(Math.max(1, Math.round(media.durationSec ?? 0)), 0, { last: '' });
         },
         onProgress: (p) => bar?.update(Math.round(p.mediaSec)),
+        onDegraded: ({ degraded, behindSec, skippedSegments }) => {
+          const skipped = skippedSegments > 0 ? `, ${skippedSegments} segment(s) skipped so far` : '';
+          const line = degraded ? `cannot keep up with real time: ${behindSec} s behind${skipped} (degraded)` : `caught up with real time (${behindSec} s behind${skipped})`;
+          term.stderr.write(`${new Date().toISOString()} ${line}\n`);
+          log.warn({ degraded, behindSec, skippedSegments }, line);
+        },
       },
     );
   } finally {

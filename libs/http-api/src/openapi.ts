@@ -115,7 +115,7 @@ export const openApiDocument = {
       get: {
         operationId: 'streamEvents',
         description:
-          'Server-sent events: `id: <seq>`, `event: status|progress|defect.opened|defect.closed`, `data: <json>`; heartbeat comments; a final `event: end` after the analysis is terminal.',
+          'Server-sent events: `id: <seq>`, `event: status|progress|defect.opened|defect.closed|degraded`, `data: <json>`; heartbeat comments; a final `event: end` after the analysis is terminal.',
         responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, '404': problem },
       },
     },

@@ -110,6 +110,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         framesPerBatch: options.framesPerBatch,
         signal: controller.signal,
         stopSignal: stop.signal,
+        onDegraded: (state) => {
+          if (state.degraded) log.warn(state, 'live analysis is falling behind real time (degraded)');
+          else log.info(state, 'live analysis caught up with real time');
+          void jobs.appendEvent(job.id, JobEventType.degraded, { ...state }).catch(() => undefined);
+        },
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastProgress < 1000) return;

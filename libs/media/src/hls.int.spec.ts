@@ -474,6 +474,29 @@ describe('readHls against a loopback origin', () => {
     }
   });
 
+  it('says which segments it skipped when the consumer fell behind the live window', async () => {
+    const origin = liveOrigin({ first: 10, count: 4 }); // window 10..13
+    const server = await serve((req, res) => origin.handle(req, res));
+    const rules = urlRules(log);
+    const controller = new AbortController();
+    const recorder = eventRecorder();
+    const iterator = readHls(options({ playlistUrl: `${server.base}/live.m3u8`, checkUrl: rules.checkUrl, signal: controller.signal, onEvent: recorder.onEvent }))[
+      Symbol.asyncIterator
+    ]();
+    try {
+      const got: string[] = [];
+      for (let i = 0; i < 3; i++) got.push(String((await iterator.next()).value)); // 11, 12, 13
+      // The consumer is slow: 6 segments are published meanwhile and the window (4) moves past 14 and 15.
+      for (let i = 0; i < 6; i++) origin.append(); // window 16..19
+      got.push(String((await iterator.next()).value));
+      expect(got).toEqual(['g1-seg-11', 'g1-seg-12', 'g1-seg-13', 'g1-seg-16']);
+      expect(recorder.events.filter((e) => e.type === 'skipped')).toEqual([{ type: 'skipped', fromSequence: 14, count: 2 }]);
+    } finally {
+      controller.abort();
+      await iterator.return?.();
+    }
+  });
+
   it.each([
     ['the metadata address', 'http://169.254.169.254/x.ts'],
     ['a refused host', 'LOCAL/secret.ts'],

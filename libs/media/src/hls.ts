@@ -48,7 +48,9 @@ export type HlsEvent =
   /** A transient failure (network, timeout, 5xx/429/408, a live 404); `attempt` failed, the next comes after `delayMs`. */
   | { type: 'retry'; url: string; attempt: number; delayMs: number; error: string }
   /** A VOD playlist, or a live one that got #EXT-X-ENDLIST, was read to its end. */
-  | { type: 'ended' };
+  | { type: 'ended' }
+  /** Live: the reader fell behind the playlist's window and segments it never read rolled off. */
+  | { type: 'skipped'; fromSequence: number; count: number };
 
 /** Options of {@link readHls}. */
 export interface HlsReaderOptions {
@@ -393,6 +395,11 @@ class HlsSession {
       let backedOff = false;
       for (const segment of playlist.segments) {
         if (segment.sequence < nextSeq) continue;
+        if (live && started && segment.sequence > nextSeq) {
+          // The consumer could not keep up with the live edge: say so rather than skip silently.
+          this.emit({ type: 'skipped', fromSequence: nextSeq, count: segment.sequence - nextSeq });
+          nextSeq = segment.sequence;
+        }
         const bytes = live ? await this.tryLiveSegment(segment) : await this.fetchVodSegment(segment);
         if (bytes instanceof TransientFailure) {
           const attempts: number = failing?.sequence === segment.sequence ? failing.attempts + 1 : 1;

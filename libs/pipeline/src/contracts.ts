@@ -131,6 +131,12 @@ export interface AnalysisStats {
   wallSec: number;
   /** Media seconds analysed per wall-clock second. */
   speed: number;
+  /** Live sources only: whether the analysis ever fell more than its limit behind real time… */
+  degraded?: boolean;
+  /** …and the most it fell behind, seconds (relative to its best)… */
+  maxBehindSec?: number;
+  /** …and how many live segments rolled off before they could be read. */
+  skippedSegments?: number;
 }
 
 /** Terminal states of an analysis. */

@@ -216,4 +216,64 @@ describe('runAnalysis', () => {
     const result = await runAnalysis({ converter: file, detectors: [rangeDetector(black, 1, [])], aggregator: createAggregator() }, { id: 'an-7', source: { url: 'clip.mp4' } });
     expect(result.defects.map((d) => d.type)).toEqual(['black']);
   });
+
+  it('marks a live analysis degraded when it falls behind real time, and says when it caught up', async () => {
+    // 0.1 s of media every 150 ms of wall time: behind by 0.05 s more with every batch, then on time.
+    const slow: MediaConverter = {
+      probe: async () => ({ ...media, durationSec: null }),
+      async *decode(_source, _spec, { streamId }) {
+        for (let seq = 0; seq < 16; seq++) {
+          await new Promise((r) => setTimeout(r, seq < 10 ? 150 : 0));
+          yield { streamId, seq, startSec: seq * 0.1, endSec: (seq + 1) * 0.1, video: [], audio: [], final: seq === 15 } satisfies FrameBatch;
+        }
+      },
+    };
+    const states: boolean[] = [];
+    const result = await runAnalysis(
+      { converter: slow, detectors: [rangeDetector(black, 0, [])], aggregator: createAggregator() },
+      { id: 'an-8', source: { url: 'https://x/live.m3u8' }, maxBehindSec: 0.2, onDegraded: (s) => states.push(s.degraded) },
+    );
+    expect(states).toEqual([true, false]);
+    expect(result.stats.degraded).toBe(true);
+    expect(result.stats.maxBehindSec).toBeGreaterThan(0.2);
+  });
+
+  it('does not hold a signal loss against the analysis: a stall is no falling behind', async () => {
+    const stalling: MediaConverter = {
+      probe: async () => ({ ...media, durationSec: null }),
+      async *decode(_source, _spec, options) {
+        yield { streamId: options.streamId, seq: 0, startSec: 0, endSec: 0.1, video: [], audio: [], final: false } satisfies FrameBatch;
+        options.onSourceEvent?.({ type: 'stalled', sinceMs: performance.now() });
+        await new Promise((r) => setTimeout(r, 400));
+        options.onSourceEvent?.({ type: 'resumed', stalledForMs: 400 });
+        yield { streamId: options.streamId, seq: 1, startSec: 0.1, endSec: 0.2, video: [], audio: [], final: true } satisfies FrameBatch;
+      },
+    };
+    const states: boolean[] = [];
+    const result = await runAnalysis(
+      { converter: stalling, detectors: [rangeDetector(black, 0, [])], aggregator: createAggregator() },
+      { id: 'an-9', source: { url: 'https://x/live.m3u8' }, maxBehindSec: 0.2, onDegraded: (s) => states.push(s.degraded) },
+    );
+    expect(states).toEqual([]);
+    expect(result.stats.degraded).toBe(false);
+    expect(result.defects.map((d) => d.type)).toEqual(['signal_loss']);
+  });
+
+  it('marks a live analysis degraded at once when its reader skipped segments that rolled off', async () => {
+    const skipping: MediaConverter = {
+      probe: async () => ({ ...media, durationSec: null }),
+      async *decode(_source, _spec, options) {
+        yield { streamId: options.streamId, seq: 0, startSec: 0, endSec: 0.1, video: [], audio: [], final: false } satisfies FrameBatch;
+        options.onSourceEvent?.({ type: 'skipped', fromSequence: 14, count: 2 });
+        yield { streamId: options.streamId, seq: 1, startSec: 0.1, endSec: 0.2, video: [], audio: [], final: true } satisfies FrameBatch;
+      },
+    };
+    const states: { degraded: boolean; skippedSegments: number }[] = [];
+    const result = await runAnalysis(
+      { converter: skipping, detectors: [rangeDetector(black, 0, [])], aggregator: createAggregator() },
+      { id: 'an-10', source: { url: 'https://x/live.m3u8' }, onDegraded: (s) => states.push({ degraded: s.degraded, skippedSegments: s.skippedSegments }) },
+    );
+    expect(states[0]).toEqual({ degraded: true, skippedSegments: 2 });
+    expect(result.stats).toMatchObject({ degraded: true, skippedSegments: 2 });
+  });
 });

@@ -48,6 +48,14 @@ export interface AnalysisRequest {
   stopSignal?: AbortSignal;
   /** Source-level events while decoding (see `DecodeOptions.onSourceEvent`). */
   onSourceEvent?: DecodeOptions['onSourceEvent'];
+  /**
+   * A live source (no known end) is *degraded* while the analysis runs more than this many
+   * seconds behind real time: its media time falls behind the wall clock by that much more than
+   * at its best (default 10 s). Reported through {@link onDegraded} and in the result's stats.
+   */
+  maxBehindSec?: number;
+  /** Called when a live analysis becomes degraded, and again when it has caught up. */
+  onDegraded?: (state: { degraded: boolean; behindSec: number; skippedSegments: number }) => void;
   /** Batches detected concurrently while later ones decode (≥ 1). */
   maxInFlight?: number;
   onProgress?: (progress: AnalysisProgress) => void;
@@ -123,6 +131,8 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   }
   // Only the detectors whose input exists can produce scores.
   const active = infos.filter((i) => (i.needs.video ? spec.video !== null : true) && (i.needs.audio ? spec.audio !== null : true));
+  // A live source must be watched in real time; the runner notices when it cannot keep up.
+  const pace = media.durationSec === null ? createPaceWatch(request.maxBehindSec ?? 10, request.onDegraded) : null;
   // A source without a known end (a live stream) can lose its signal; the runner reports that.
   const signalWatch = media.durationSec === null ? createSignalWatch(aggregator, request.id, () => mediaSec) : null;
   await aggregator.start({ streamId: request.id, source: request.source.url, media, detectors: signalWatch ? [...active, signalLossDetector] : active });
@@ -153,6 +163,10 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
     try {
       const onSourceEvent = (event: SourceEvent): void => {
         signalWatch?.onSourceEvent(event);
+        // Time the source itself was silent is not time the analysis fell behind.
+        if (event.type === 'resumed' && typeof event['stalledForMs'] === 'number') pace?.excuse(event['stalledForMs'] / 1000);
+        // Segments that rolled off before they were read: the analysis did not keep up.
+        if (event.type === 'skipped' && typeof event['count'] === 'number') pace?.skipped(event['count']);
         request.onSourceEvent?.(event);
       };
       for await (const batch of converter.decode(request.source, spec, { streamId: request.id, signal: decodeStop.signal, onSourceEvent })) {
@@ -181,6 +195,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
         ingested.catch(() => undefined);
         window.push(ingested);
         count(batch);
+        pace?.observe(batch.endSec);
         if (window.length >= maxInFlight) await drainOne();
         request.onProgress?.({ mediaSec, durationSec: media.durationSec, videoFrames, audioChunks });
       }
@@ -211,6 +226,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
       audioChunks,
       wallSec: Math.round(wallSec * 1000) / 1000,
       speed: wallSec > 0 ? Math.round((analysedSec / wallSec) * 10) / 10 : 0,
+      ...(pace ? pace.stats() : {}),
     },
     defects,
   };
@@ -247,6 +263,57 @@ export function mergeDetections(results: DetectionBatch[]): DetectionBatch {
     detectors: results.flatMap((r) => r.detectors),
     scores: results.flatMap((r) => r.scores),
     final: results.some((r) => r.final),
+  };
+}
+
+/**
+ * Watches a live analysis keep pace with real time: how far its media time falls behind the wall
+ * clock, relative to its best (the first segments are read faster than real time, and a
+ * segmented source is always some seconds behind). Degraded above `maxBehindSec` or as soon as
+ * the source's reader had to skip segments that rolled off its window; recovered below half of
+ * `maxBehindSec`.
+ */
+function createPaceWatch(maxBehindSec: number, onDegraded: AnalysisRequest['onDegraded']) {
+  let first: { wallMs: number; mediaSec: number } | null = null;
+  let best = Infinity;
+  let worst = 0;
+  let degraded = false;
+  let everDegraded = false;
+  let excused = 0;
+  let skippedSegments = 0;
+  let behind = 0;
+  return {
+    /** The source's reader lost `count` segments it could not read in time: degraded at once. */
+    skipped(count: number): void {
+      skippedSegments += count;
+      everDegraded = true;
+      if (!degraded) {
+        degraded = true;
+        onDegraded?.({ degraded, behindSec: Math.round(behind * 10) / 10, skippedSegments });
+      }
+    },
+    /** Wall time the source delivered nothing (a stall): not held against the analysis. */
+    excuse(sec: number): void {
+      excused += sec;
+    },
+    observe(mediaSec: number): void {
+      const now = performance.now();
+      first ??= { wallMs: now, mediaSec };
+      const lag = (now - first.wallMs) / 1000 - excused - (mediaSec - first.mediaSec);
+      best = Math.min(best, lag);
+      behind = lag - best;
+      worst = Math.max(worst, behind);
+      if (!degraded && behind > maxBehindSec) {
+        degraded = everDegraded = true;
+        onDegraded?.({ degraded, behindSec: Math.round(behind * 10) / 10, skippedSegments });
+      } else if (degraded && behind < maxBehindSec / 2) {
+        degraded = false;
+        onDegraded?.({ degraded, behindSec: Math.round(behind * 10) / 10, skippedSegments });
+      }
+    },
+    stats(): { degraded: boolean; maxBehindSec: number; skippedSegments: number } {
+      return { degraded: everDegraded, maxBehindSec: Math.round(worst * 10) / 10, skippedSegments };
+    },
   };
 }
 

@@ -71,6 +71,8 @@ export const JobEventType = {
   defectOpened: 'defect.opened',
   defectClosed: 'defect.closed',
   progress: 'progress',
+  /** A live analysis fell behind real time (`degraded: true`) or caught up again (`false`). */
+  degraded: 'degraded',
 } as const;
 
 /** One of the {@link JobEventType} values. */

@@ -94,6 +94,8 @@ async function main(): Promise<void> {
   const state: StreamState[] = Array.from({ length: streams }, () => ({ firstSegment: null, mediaSec: 0, lags: [], segmentsSkipped: 0 }));
   const latencies: Record<'black' | 'silence', number[]> = { black: [], silence: [] };
   let unmatched = 0;
+  /** Streams the runner itself marked degraded (more than 10 s behind real time, or segments skipped). */
+  const degradedStreams = new Set<number>();
   const streamOf = (id: string): number => Number(id.slice('live-'.length));
   const aggregator = createAggregator({
     listener: {
@@ -141,6 +143,9 @@ async function main(): Promise<void> {
         source: { url: origin.url(k) },
         stopSignal: stop.signal,
         onProgress: (p) => ((state[k] as StreamState).mediaSec = p.mediaSec),
+        onDegraded: (d) => {
+          if (d.degraded) degradedStreams.add(k);
+        },
         onSourceEvent: (e: SourceEvent) => {
           const s = state[k] as StreamState;
           if (e.type === 'segment' && s.firstSegment === null) s.firstSegment = Number(e['sequence']);
@@ -186,6 +191,7 @@ async function main(): Promise<void> {
     `| ${streams} | ${failed} | ${behind} | ${Math.max(...lagEnd).toFixed(1)} | ${(cpuSec / wallSec).toFixed(2)} | ${all.length} / ${expected} | ${percentile(all, 50).toFixed(2)} | ${p95.toFixed(2)} | ${Math.max(...all).toFixed(2)} |`,
   );
   console.log('');
+  console.log(`streams the runner marked degraded (> 10 s behind real time, or segments skipped): ${degradedStreams.size}`);
   console.log(`black latency p50/p95 ${percentile(latencies.black, 50).toFixed(2)}/${percentile(latencies.black, 95).toFixed(2)} s; silence ${percentile(latencies.silence, 50).toFixed(2)}/${percentile(latencies.silence, 95).toFixed(2)} s; alerts not matching an injected defect: ${unmatched}`);
   console.log(`targets: ≥ 32 streams with none behind: ${streams >= 32 && behind === 0 && failed === 0 ? 'met' : 'NOT met'} (${streams} streams, ${behind} behind, ${failed} failed); p95 alert latency ≤ ${target} s: ${p95 <= target ? 'met' : 'MISSED'}`);
 }
