@@ -1,4 +1,4 @@
-import { CodecError, FramewatchError, InputError, exitCodeFor, httpStatusFor, toFramewatchError, toProblem } from './errors';
+import { CodecError, FramewatchError, InputError, exitCodeFor, httpStatusFor, systemErrorCode, toFramewatchError, toProblem } from './errors';
 
 describe('errors', () => {
   it('keeps code, name and cause', () => {
@@ -28,5 +28,18 @@ describe('errors', () => {
     const problem = toProblem(new InputError('INPUT_NOT_MEDIA', 'not media'), '/v1/analyses');
     expect(problem).toMatchObject({ status: 422, code: 'INPUT_NOT_MEDIA', detail: 'not media', instance: '/v1/analyses' });
     expect(httpStatusFor(new InputError('INPUT_NOT_MEDIA', 'x'))).toBe(422);
+  });
+});
+
+describe('systemErrorCode', () => {
+  it('finds the errno on the error or on a cause, up to four levels, and nothing otherwise', () => {
+    expect(systemErrorCode(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
+    const wrapped = new Error('fetch failed', { cause: new Error('socket', { cause: Object.assign(new Error('s'), { code: 'UND_ERR_SOCKET' }) }) });
+    expect(systemErrorCode(wrapped)).toBe('UND_ERR_SOCKET');
+    let deep: Error = Object.assign(new Error('d'), { code: 'ETIMEDOUT' });
+    for (let i = 0; i < 4; i++) deep = new Error(`level ${i}`, { cause: deep });
+    expect(systemErrorCode(deep)).toBeUndefined();
+    expect(systemErrorCode('ECONNRESET')).toBeUndefined();
+    expect(systemErrorCode(null)).toBeUndefined();
   });
 });

@@ -249,3 +249,20 @@ export function toProblem(err: unknown, instance?: string): ProblemDetails {
     ...(instance === undefined ? {} : { instance }),
   };
 }
+
+/**
+ * The system error code (`ECONNRESET`, `ETIMEDOUT`, `UND_ERR_SOCKET`…) of an error or of one of
+ * its causes, up to four levels deep: HTTP clients such as undici put the socket's errno on a
+ * wrapped cause. Undefined when there is none.
+ *
+ * @example
+ * if (systemErrorCode(err) === 'ECONNREFUSED') retry();
+ */
+export function systemErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -12,6 +12,7 @@ export {
   SourceTimeoutError,
   UsageError,
   exitCodeFor,
+  systemErrorCode,
   httpStatusFor,
   toFramewatchError,
   toProblem,

@@ -22,6 +22,7 @@ import {
   InputError,
   SourceRejectedError,
   SourceTimeoutError,
+  systemErrorCode,
 } from '@framewatch/errors';
 import { Agent, request } from 'undici';
 import { redactUrls } from './errors';
@@ -588,7 +589,7 @@ class HlsSession {
     this.stop.signal.addEventListener('abort', onStop, { once: true });
     const transport = (err: unknown): Error => {
       if (this.stop.signal.aborted) return this.stopError();
-      const code = errorCode(err);
+      const code = systemErrorCode(err);
       if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
         return new TransientFailure(
           new SourceTimeoutError(`${shown} sent no complete answer within ${this.settings.ioTimeoutMs / 1000} s`, { cause: err }),
@@ -772,16 +773,6 @@ function tooLarge(shown: string, cap: number): SourceRejectedError {
 /** A URL as messages and events show it: no credentials, no query, no fragment. */
 function displayUrl(url: string): string {
   return redactUrls(url.split('#')[0]);
-}
-
-function errorCode(err: unknown): string | undefined {
-  // undici puts the socket's errno on the error or on its cause.
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** Reads an attribute list (`BANDWIDTH=1280000,CODECS="avc1.4d401f,mp4a.40.2"`). */

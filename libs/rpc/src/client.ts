@@ -1,5 +1,5 @@
 import type { RequestSigner } from '@framewatch/auth';
-import { FramewatchError, RemoteCallError, UsageError } from '@framewatch/errors';
+import { FramewatchError, RemoteCallError, UsageError, systemErrorCode } from '@framewatch/errors';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Pool, buildConnector } from 'undici';
@@ -80,16 +80,6 @@ interface Failure {
   retryable: boolean;
 }
 
-function errorCode(err: unknown): string | undefined {
-  // undici puts the socket's errno on the error or on its cause.
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /**
  * Creates a remote binding of a contract: an object with the contract's methods, each an HTTP
  * call to the router of {@link createRpcRouter}, over a keep-alive connection pool (undici).
@@ -161,7 +151,7 @@ export function createRpcClient<T>(spec: ContractSpec<T>, options: RpcClientOpti
         bytes = new Uint8Array(await res.body.arrayBuffer());
       } catch (err) {
         if (controller.signal.aborted) throw deadlineError(err);
-        const code = errorCode(err);
+        const code = systemErrorCode(err);
         throw {
           error: new RemoteCallError(`${spec.name}.${method}: transport failure (${code ?? 'unknown'}); it may or may not have run`, {
             cause: err,
