@@ -4,7 +4,7 @@
  */
 import { defineTable, getConsistent, putIfAbsent, conditionalUpdate, updateIfVersion } from '@framewatch/dynamo';
 import { startDynalite, startFaultProxy, type FaultProxy, type RunningDynalite } from '@framewatch/emulators';
-import { FramewatchError } from '@framewatch/errors';
+import { failureOf } from '@framewatch/errors/testing';
 import type { JobRecord, JobStore } from '@framewatch/storage';
 import { createDynamoJobStore } from '@framewatch/storage/aws';
 import { describeJobStoreConformance } from '@framewatch/storage/testing';
@@ -35,15 +35,6 @@ async function ensureTable(name: string): Promise<void> {
   tables.add(name);
 }
 
-async function failure(promise: Promise<unknown>): Promise<FramewatchError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(FramewatchError);
-    return err as FramewatchError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describeJobStoreConformance('dynamodb (dynalite)', async ({ now, namespace }) => {
   await ensureTable(namespace);
@@ -169,7 +160,7 @@ describe('DynamoDB JobStore under faults (fault proxy in front of dynalite)', ()
     const job = await direct.create({ source: SOURCE });
     const store = viaProxy({ maxAttempts: 3 });
     proxy.resetNext(3);
-    const err = await failure(store.get(job.id));
+    const err = await failureOf(store.get(job.id));
     expect(err).toMatchObject({ code: 'UNAVAILABLE', detail: { reason: 'network', attempts: 3 } });
     expect(proxy.stats()).toMatchObject({ requests: 3, resets: 3, forwarded: 0 });
   });
@@ -179,7 +170,7 @@ describe('DynamoDB JobStore under faults (fault proxy in front of dynalite)', ()
     const store = viaProxy({ maxAttempts: 2, requestTimeoutMs: 300, connectTimeoutMs: 300 });
     proxy.blackHole(true);
     const started = Date.now();
-    const err = await failure(store.get(job.id));
+    const err = await failureOf(store.get(job.id));
     const elapsed = Date.now() - started;
     expect(err).toMatchObject({ code: 'UNAVAILABLE', detail: { reason: 'timeout', awsError: 'TimeoutError' } });
     expect(elapsed).toBeGreaterThanOrEqual(2 * 300 - 50);
@@ -196,7 +187,7 @@ describe('DynamoDB JobStore under faults (fault proxy in front of dynalite)', ()
     expect(proxy.stats().requests).toBe(1);
 
     proxy.reset({ clearStats: true });
-    const err = await failure(
+    const err = await failureOf(
       conditionalUpdate(doc, table, { key: { pk: 'TEST#r12', sk: 'X' }, update: { set: { a: 1 } }, condition: { expression: 'this is not an expression' } }),
     );
     expect(err).toMatchObject({ code: 'USAGE', detail: { attempts: 1 } });
@@ -205,7 +196,7 @@ describe('DynamoDB JobStore under faults (fault proxy in front of dynalite)', ()
     // At the store level: a heartbeat on a job nobody holds is one UpdateItem plus one read.
     const job = await direct.create({ source: SOURCE });
     proxy.reset({ clearStats: true });
-    expect(await failure(viaProxy({ maxAttempts: 5 }).heartbeat(job.id, 'w1', 30))).toMatchObject({ code: 'CONFLICT' });
+    expect(await failureOf(viaProxy({ maxAttempts: 5 }).heartbeat(job.id, 'w1', 30))).toMatchObject({ code: 'CONFLICT' });
     expect(proxy.stats().requests).toBe(2);
   });
 });

@@ -5,7 +5,7 @@
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startFaultProxy, startSnsServer } from '@framewatch/emulators';
 import type { FaultProxy, RunningSnsServer } from '@framewatch/emulators';
-import { FramewatchError } from '@framewatch/errors';
+import { failureOf } from '@framewatch/errors/testing';
 import { createLogger } from '@framewatch/observability';
 import { createNotifyingListener, toAlert } from '@framewatch/notify';
 import type { DefectAlert } from '@framewatch/notify';
@@ -43,15 +43,6 @@ function toReceived(hit: SnsHit): ReceivedAlert {
   return { alert: JSON.parse(hit.envelope.Message) as DefectAlert, attributes };
 }
 
-async function failure(promise: Promise<unknown>): Promise<FramewatchError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(FramewatchError);
-    return err as FramewatchError;
-  }
-  throw new Error('expected the publish to fail');
-}
 
 beforeAll(async () => {
   sns = await startSnsServer();
@@ -131,7 +122,7 @@ describe('createSnsNotifier under faults', () => {
   it(`R10: ${MAX_ATTEMPTS} resets exhaust the attempts: UNAVAILABLE with attempts = ${MAX_ATTEMPTS}, nothing published`, async () => {
     const before = sns.published().length;
     proxy.resetNext(MAX_ATTEMPTS);
-    const err = await failure(createSnsNotifier({ client, topicArn }).publish(alert));
+    const err = await failureOf(createSnsNotifier({ client, topicArn }).publish(alert));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.detail).toMatchObject({ alertId: alert.alertId, attempts: MAX_ATTEMPTS });
     expect(proxy.stats()).toMatchObject({ requests: MAX_ATTEMPTS, resets: MAX_ATTEMPTS });
@@ -143,7 +134,7 @@ describe('createSnsNotifier under faults', () => {
     proxy.blackHole(true);
     try {
       const started = Date.now();
-      const err = await failure(createSnsNotifier({ client: impatient, topicArn }).publish(alert));
+      const err = await failureOf(createSnsNotifier({ client: impatient, topicArn }).publish(alert));
       expect(err.code).toBe('UNAVAILABLE');
       expect(err.detail).toMatchObject({ awsError: 'TimeoutError', attempts: 2 });
       expect(Date.now() - started).toBeLessThan(3000);
@@ -155,7 +146,7 @@ describe('createSnsNotifier under faults', () => {
 
   it('R12: an unknown topic (NotFound) is not retried: exactly one attempt, UNAVAILABLE naming the AWS error', async () => {
     const missing = topicArn.replace(/[^:]+$/, 'no-such-topic');
-    const err = await failure(createSnsNotifier({ client, topicArn: missing }).publish(alert));
+    const err = await failureOf(createSnsNotifier({ client, topicArn: missing }).publish(alert));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.detail).toMatchObject({ awsError: 'NotFoundException', attempts: 1, topicArn: missing });
     expect(proxy.stats()).toMatchObject({ requests: 1, forwarded: 1 });
@@ -163,7 +154,7 @@ describe('createSnsNotifier under faults', () => {
 
   it('R12: an alert SNS refuses as too large is USAGE after exactly one attempt', async () => {
     const huge = toAlert('an-sns', 'opened', sampleDefectEvent({ detail: { note: 'x'.repeat(300 * 1024) } }));
-    const err = await failure(createSnsNotifier({ client, topicArn }).publish(huge));
+    const err = await failureOf(createSnsNotifier({ client, topicArn }).publish(huge));
     expect(err.code).toBe('USAGE');
     expect(err.detail).toMatchObject({ awsError: 'InvalidParameterException', attempts: 1 });
     expect(proxy.stats().requests).toBe(1);

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FramewatchError } from '@framewatch/errors';
+import { failureOf } from '@framewatch/errors/testing';
 import { type FaultProxy, type RunningS3rver, startFaultProxy, startS3rver } from '@framewatch/emulators';
 import { S3_MULTIPART_THRESHOLD, createS3FrameHandoff, createS3ResultStore } from '@framewatch/storage/aws';
 import { describeFrameHandoffConformance, describeResultStoreConformance, sampleResult } from '@framewatch/storage/testing';
@@ -36,15 +36,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<FramewatchError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(FramewatchError);
-    return err as FramewatchError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function pattern(size: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(size);
@@ -176,7 +167,7 @@ describe('S3 adapters on s3rver', () => {
         const prefix = nextPrefix();
         const store = createS3ResultStore({ client: proxiedClient({ maxAttempts: 1 }), bucket: RESULTS, prefix });
         proxy.dropNextResponses(1);
-        const lost = await failure(store.putArtifact('an-1', 'report.html', '<p>v1</p>', 'text/html'));
+        const lost = await failureOf(store.putArtifact('an-1', 'report.html', '<p>v1</p>', 'text/html'));
         expect(lost.code).toBe('UNAVAILABLE');
         const locator = await store.putArtifact('an-1', 'report.html', '<p>v1</p>', 'text/html');
         expect(Buffer.from(await readS3Object(client, RESULTS, locator)).toString()).toBe('<p>v1</p>');
@@ -223,7 +214,7 @@ describe('S3 adapters on s3rver', () => {
       it('one reset more than the retries allow is UNAVAILABLE after exactly maxAttempts attempts', async () => {
         const store = createS3ResultStore({ client: proxiedClient({ maxAttempts: 3 }), bucket: RESULTS, prefix: nextPrefix() });
         proxy.resetNext(3);
-        const error = await failure(store.put(sampleResult('an-1')));
+        const error = await failureOf(store.put(sampleResult('an-1')));
         expect(error).toMatchObject({ code: 'UNAVAILABLE', detail: { id: 'an-1', awsCode: 'TimeoutError', networkCode: 'ECONNRESET', retryable: true, attempts: 3 } });
         expect(proxy.stats()).toMatchObject({ requests: 3, resets: 3, forwarded: 0 });
       });
@@ -236,7 +227,7 @@ describe('S3 adapters on s3rver', () => {
         const store = createS3ResultStore({ client: proxiedClient({ maxAttempts, requestTimeoutMs }), bucket: RESULTS, prefix: nextPrefix() });
         proxy.blackHole(true);
         const started = Date.now();
-        const error = await failure(store.get('an-1'));
+        const error = await failureOf(store.get('an-1'));
         const elapsed = Date.now() - started;
         expect(error).toMatchObject({ code: 'UNAVAILABLE', detail: { awsCode: 'TimeoutError', networkCode: 'ETIMEDOUT', retryable: true, attempts: maxAttempts } });
         expect(elapsed).toBeGreaterThanOrEqual(maxAttempts * requestTimeoutMs - 50);
@@ -248,7 +239,7 @@ describe('S3 adapters on s3rver', () => {
         // Long enough that a loaded machine's s3rver answers the recovery call in time.
         const frames = createS3FrameHandoff({ client: proxiedClient({ maxAttempts: 1, requestTimeoutMs: 1500 }), bucket: FRAMES, prefix: nextPrefix() });
         proxy.blackHole(true);
-        expect((await failure(frames.put('k', new Uint8Array([1])))).code).toBe('UNAVAILABLE');
+        expect((await failureOf(frames.put('k', new Uint8Array([1])))).code).toBe('UNAVAILABLE');
         proxy.blackHole(false);
         await frames.put('k', new Uint8Array([2]));
         expect([...(await frames.get('k'))]).toEqual([2]);
@@ -263,7 +254,7 @@ describe('S3 adapters on s3rver', () => {
           bucket: RESULTS,
           prefix: nextPrefix(),
         });
-        const error = await failure(store.put(sampleResult('an-1')));
+        const error = await failureOf(store.put(sampleResult('an-1')));
         expect(error).toMatchObject({ code: 'UNAVAILABLE', detail: { awsCode: 'InvalidAccessKeyId', httpStatus: 403, retryable: false, attempts: 1 } });
         expect(error.message).not.toContain('wrong-secret');
         expect(proxy.stats()).toMatchObject({ requests: 1, forwarded: 1 });
@@ -271,7 +262,7 @@ describe('S3 adapters on s3rver', () => {
 
       it('a missing bucket (NoSuchBucket) is UNAVAILABLE, not retryable, after one attempt', async () => {
         const frames = createS3FrameHandoff({ client: proxiedClient({ maxAttempts: 4 }), bucket: 'fw-missing', prefix: nextPrefix() });
-        const error = await failure(frames.get('k'));
+        const error = await failureOf(frames.get('k'));
         expect(error).toMatchObject({ code: 'UNAVAILABLE', detail: { awsCode: 'NoSuchBucket', httpStatus: 404, retryable: false, attempts: 1 } });
         expect(proxy.stats()).toMatchObject({ requests: 1 });
       });
@@ -280,7 +271,7 @@ describe('S3 adapters on s3rver', () => {
         const made = proxiedClient({ maxAttempts: 4 });
         const prefix = nextPrefix();
         await expect(createS3ResultStore({ client: made, bucket: RESULTS, prefix }).get('an-none')).resolves.toBeNull();
-        expect((await failure(createS3FrameHandoff({ client: made, bucket: FRAMES, prefix }).get('none'))).code).toBe('NOT_FOUND');
+        expect((await failureOf(createS3FrameHandoff({ client: made, bucket: FRAMES, prefix }).get('none'))).code).toBe('NOT_FOUND');
         expect(proxy.stats()).toMatchObject({ requests: 2 });
       });
     });

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CancelledError } from '@framewatch/errors';
-import type { FramewatchError } from '@framewatch/errors';
+import { failureOf } from '@framewatch/errors/testing';
 import type { DecodeSpec, SourceEvent } from '@framewatch/pipeline';
 import { createMediaConverter } from './converter';
 import { FFMPEG, FFPROBE, childPids, ffmpeg, processExists, tempDir, waitFor } from './testing/fixtures';
@@ -66,14 +66,6 @@ async function decodeAll(url: string, onSourceEvent?: (e: SourceEvent) => void):
   return { frames, chunks };
 }
 
-async function failure(promise: Promise<unknown>): Promise<FramewatchError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as FramewatchError;
-  }
-  throw new Error('expected a failure');
-}
 
 beforeAll(() => {
   tmp = tempDir('hls');
@@ -121,7 +113,7 @@ describe('HLS sources', () => {
     });
     try {
       for (const name of ['to-internal', 'to-file']) {
-        const err = await failure(decodeAll(`${server.url}/${name}.m3u8`));
+        const err = await failureOf(decodeAll(`${server.url}/${name}.m3u8`));
         expect(err.code).toBe('SOURCE_REJECTED');
       }
       expect(internal.hits).toEqual([]);
@@ -152,11 +144,11 @@ describe('HLS sources', () => {
       lookup: async (host) => [{ address: host === 'internal.example' ? '127.0.0.1' : host, family: 4 }],
     });
     try {
-      expect((await failure(decodeAll(`${server.url}/redirecting.m3u8`))).code).toBe('SOURCE_REJECTED');
+      expect((await failureOf(decodeAll(`${server.url}/redirecting.m3u8`))).code).toBe('SOURCE_REJECTED');
       const named = (async () => {
         for await (const batch of resolving.decode({ url: `${server.url}/named.m3u8` }, spec, { streamId: 'n' })) void batch;
       })();
-      expect((await failure(named)).code).toBe('SOURCE_REJECTED');
+      expect((await failureOf(named)).code).toBe('SOURCE_REJECTED');
       expect(internal.hits).toEqual([]);
     } finally {
       await server.close();

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FramewatchError } from '@framewatch/errors';
+import { failureOf } from '@framewatch/errors/testing';
 import { toAlert } from './alert';
 import { WebhookHeader, createLogNotifier, signWebhookBody, verifyWebhookSignature } from './log-notifier';
 import type { Notifier } from './notifier';
@@ -30,15 +30,6 @@ describeNotifierConformance(
   { loseNextAck: () => receiver.loseNextAcks(1) },
 );
 
-async function failure(promise: Promise<unknown>): Promise<FramewatchError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(FramewatchError);
-    return err as FramewatchError;
-  }
-  throw new Error('expected the publish to fail');
-}
 
 describe('createLogNotifier with a webhook', () => {
   let notifier: Notifier;
@@ -74,7 +65,7 @@ describe('createLogNotifier with a webhook', () => {
 
   it('gives up after maxAttempts with UNAVAILABLE and logs the failure', async () => {
     receiver.failNext(10, 502);
-    const err = await failure(notifier.publish(alert));
+    const err = await failureOf(notifier.publish(alert));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.detail).toMatchObject({ alertId: alert.alertId, attempts: 3, status: 502 });
     expect(receiver.requestCount()).toBe(3);
@@ -83,7 +74,7 @@ describe('createLogNotifier with a webhook', () => {
 
   it('does not retry a 4xx: exactly one attempt', async () => {
     receiver.failNext(1, 400);
-    const err = await failure(notifier.publish(alert));
+    const err = await failureOf(notifier.publish(alert));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.detail).toMatchObject({ attempts: 1, status: 400 });
     expect(receiver.requestCount()).toBe(1);
@@ -93,7 +84,7 @@ describe('createLogNotifier with a webhook', () => {
     const slow = createLogNotifier({ logger: log.logger, webhookUrl: receiver.url, timeoutMs: 150, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 5 } });
     receiver.hangNext(5);
     const started = Date.now();
-    const err = await failure(slow.publish(alert));
+    const err = await failureOf(slow.publish(alert));
     await slow.close();
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.detail).toMatchObject({ attempts: 2 });
@@ -106,20 +97,20 @@ describe('createLogNotifier with a webhook', () => {
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const dead = createLogNotifier({ logger: log.logger, webhookUrl: `http://127.0.0.1:${port}/`, retry: fast });
-    const err = await failure(dead.publish(alert));
+    const err = await failureOf(dead.publish(alert));
     await dead.close();
     expect(err).toMatchObject({ code: 'UNAVAILABLE', detail: { attempts: 3 } });
   });
 
   it('does not follow redirects', async () => {
     receiver.failNext(1, 307);
-    const err = await failure(notifier.publish(alert));
+    const err = await failureOf(notifier.publish(alert));
     expect(err.detail).toMatchObject({ attempts: 1, status: 307 });
   });
 
   it('refuses to publish after close', async () => {
     await notifier.close();
-    expect((await failure(notifier.publish(alert))).code).toBe('UNAVAILABLE');
+    expect((await failureOf(notifier.publish(alert))).code).toBe('UNAVAILABLE');
     expect(receiver.requestCount()).toBe(0);
   });
 });

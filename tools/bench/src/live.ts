@@ -71,7 +71,6 @@ interface StreamState {
   mediaSec: number;
   /** Distance behind the live capture clock, sampled every 500 ms: [seconds into the run, lag]. */
   lags: [number, number][];
-  segmentsSkipped: number;
 }
 
 async function main(): Promise<void> {
@@ -91,7 +90,7 @@ async function main(): Promise<void> {
   const startMs = (k: number): number => base + (k * SEGMENT_SEC * 1000) / streams;
   const origin = await startLiveOrigin({ segments, streams, startMs });
 
-  const state: StreamState[] = Array.from({ length: streams }, () => ({ firstSegment: null, mediaSec: 0, lags: [], segmentsSkipped: 0 }));
+  const state: StreamState[] = Array.from({ length: streams }, () => ({ firstSegment: null, mediaSec: 0, lags: [] }));
   const latencies: Record<'black' | 'silence', number[]> = { black: [], silence: [] };
   let unmatched = 0;
   /** Streams the runner itself marked degraded (more than 10 s behind real time, or segments skipped). */
@@ -149,7 +148,6 @@ async function main(): Promise<void> {
         onSourceEvent: (e: SourceEvent) => {
           const s = state[k] as StreamState;
           if (e.type === 'segment' && s.firstSegment === null) s.firstSegment = Number(e['sequence']);
-          if (e.type === 'retry') s.segmentsSkipped++;
         },
       },
     ).catch((err: unknown) => {
