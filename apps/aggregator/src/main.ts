@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const aggregator: Aggregator = {
     start: (stream) => inner.start(stream),
     ingest: (batch) => inner.ingest(batch),
+    snapshot: (streamId, fromClosed) => inner.snapshot(streamId, fromClosed),
     finish: async (streamId) => {
       const defects = await inner.finish(streamId);
       await Promise.all([events.flush(), alerts.flush()]);

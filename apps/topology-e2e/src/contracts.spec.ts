@@ -72,8 +72,19 @@ describeBindings('Aggregator contract', aggregatorContract, () => createAggregat
         }),
       });
     }
+    const snapshot = await client.snapshot('a1', 0);
+    expect(snapshot).toEqual({ closed: [expect.objectContaining({ type: 'black', startSec: 1, endSec: 3 })], open: [], closedCount: 1 });
+    expect(await client.snapshot('a1', 1)).toEqual({ closed: [], open: [], closedCount: 1 });
     const defects = await client.finish('a1');
     expect(defects).toEqual([expect.objectContaining({ type: 'black', startSec: 1, endSec: 3 })]);
+  });
+
+  it('resumes a stream from a snapshot, open events carried over', async () => {
+    const { client } = get();
+    const open = { type: 'black' as const, startSec: 10, endSec: 12, confidence: 1, detail: { detector: 'black', peakScore: 1 } };
+    await client.start({ streamId: 'a2', source: 'x', media, detectors: [blackInfo], resume: { closed: [], open: [open] } });
+    expect((await client.snapshot('a2')).open).toEqual([open]);
+    expect(await client.finish('a2')).toEqual([open]);
   });
 
   it('rebuilds NOT_FOUND for an unknown stream on the caller side', async () => {

@@ -281,6 +281,22 @@ describe('reading, listing and cancelling analyses', () => {
     expect(await ok.json()).toEqual(result);
     expect((await get('/v1/analyses/an-missing/report')).status).toBe(404);
   });
+
+  it("serves a running live analysis's checkpoint, and never a report whose status is not the job's", async () => {
+    const id = await create('r2');
+    api.jobs.setStatus(id, 'running');
+    expect((await get(`/v1/analyses/${id}/report`)).status).toBe(409);
+    const checkpoint = { ...sampleResult(id), status: 'running' as const, checkpoint: { savedAt: new Date().toISOString(), mediaSec: 12, open: [] } };
+    await api.results.put(checkpoint);
+    const running = await get(`/v1/analyses/${id}/report`);
+    expect(running.status).toBe(200);
+    expect(await running.json()).toEqual(checkpoint);
+    // The job failed, but what is stored is still the checkpoint: not served as if it were running.
+    api.jobs.setStatus(id, 'failed');
+    const stale = await get(`/v1/analyses/${id}/report`);
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toMatchObject({ jobStatus: 'failed' });
+  });
 });
 
 async function collect<T>(gen: AsyncGenerator<T>): Promise<T[]> {

@@ -263,8 +263,12 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.get('/v1/analyses/:id/report', async (req, res) => {
     const id = idParam(req);
     const job = await mustGetJob(jobs, id);
-    // A cancelled analysis has a report when it was stopped while running (what it saw until then).
-    const result = job.status === 'succeeded' || job.status === 'cancelled' ? await results.get(id) : null;
+    // Besides a succeeded analysis: one cancelled while running has the report of what it saw
+    // until then; a live one still running has its latest checkpoint (status `running`), and a
+    // live one that failed keeps what it had seen (status `failed`). A stored report is only
+    // served under the job's own status, never a stale one of an earlier attempt.
+    const stored = job.status === 'queued' ? null : await results.get(id);
+    const result = stored && (stored.status === job.status || job.status === 'succeeded') ? stored : null;
     if (result === null && job.status === 'succeeded') throw new FramewatchError('NOT_FOUND', `the report of analysis ${id} is not stored yet`);
     if (result === null) {
       sendProblem(req, res, new FramewatchError('CONFLICT', `analysis ${id} is ${job.status}; it has no report`), { jobStatus: job.status });

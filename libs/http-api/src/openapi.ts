@@ -101,12 +101,13 @@ export const openApiDocument = {
         operationId: 'getReport',
         responses: {
           '200': {
-            description: 'Report schema v1: of a succeeded analysis, or of one cancelled while running (status `cancelled`, what it saw until then; a live stream ends no other way).',
+            description:
+              'Report schema v1: of a succeeded analysis; of one cancelled while running (status `cancelled`, what it saw until then; a live stream ends no other way); of a live analysis still running (status `running`: its latest checkpoint, with `checkpoint.open` listing the events open then); of a live analysis that failed after seeing something (status `failed`).',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Report' } } },
           },
           ...errors,
           '404': problem,
-          '409': { description: 'The analysis has no report (queued, running, failed, or cancelled before it ran); `jobStatus` says where it is.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+          '409': { description: 'The analysis has no report (queued, running a file, failed or cancelled before it stored anything); `jobStatus` says where it is.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
         },
       },
     },
@@ -214,6 +215,12 @@ export const openApiDocument = {
                 detail: { type: 'object' },
               },
             },
+          },
+          checkpoint: {
+            type: 'object',
+            description: 'Only while a live analysis is running: when its latest checkpoint was taken, its position on the timeline, and the events open then.',
+            required: ['savedAt', 'mediaSec', 'open'],
+            properties: { savedAt: { type: 'string', format: 'date-time' }, mediaSec: { type: 'number' }, open: { type: 'array', items: { type: 'object' } } },
           },
         },
       },

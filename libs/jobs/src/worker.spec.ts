@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InputError } from '@framewatch/errors';
+import { CancelledError, InputError } from '@framewatch/errors';
 import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
 import { createLogger } from '@framewatch/observability';
 import { createAggregator } from '@framewatch/pipeline';
@@ -142,5 +142,110 @@ describe('createJobWorker', () => {
     const after = await jobs.get(job.id);
     expect(after?.status).toBe('running');
     expect(after?.lease?.owner).toBe('w1');
+  });
+
+  describe('a live job', () => {
+    /** A live source: endless 1 s batches every `delayMs`; frames 25..74 of each attempt are "black". */
+    const live = (delayMs: number): MediaConverter => ({
+      probe: async () => ({ ...media, durationSec: null }),
+      async *decode(_s, _spec, { streamId, signal }) {
+        for (let seq = 0; ; seq++) {
+          await new Promise((r) => setTimeout(r, delayMs));
+          // As the media converter does: an abort surfaces as CANCELLED.
+          if (signal?.aborted) throw new CancelledError();
+          const video = Array.from({ length: 25 }, (_, k) => ({ pts: (seq * 25 + k) * 0.04, index: seq * 25 + k, width: 2, height: 1, format: 'gray' as const, planes: [new Uint8Array(2)] }));
+          yield { streamId, seq, startSec: seq, endSec: seq + 1, video, audio: [], final: false } satisfies FrameBatch;
+        }
+      },
+    });
+
+    function liveWorker(owner: string, alerts: string[]) {
+      const aggregator = createAggregator({ listener: { onDefectOpened: (_id, e) => alerts.push(`${owner} opened ${e.type}@${e.startSec}`) } });
+      return createJobWorker({
+        jobs,
+        results,
+        components: () => ({ converter: live(150), detectors: [detector], aggregator }),
+        resolveSource: resolveJobSource,
+        owner,
+        concurrency: 1,
+        leaseSec: 1,
+        heartbeatSec: 0.2,
+        pollMs: 20,
+        framesPerBatch: 25,
+        checkpointSec: 0.2,
+        logger: quiet,
+      });
+    }
+
+    it('checkpoints what it saw, and a worker taking it over resumes the same timeline without alerting again', async () => {
+      const alerts: string[] = [];
+      const job = await jobs.create({ source: { url: 'https://example.com/live.m3u8' } });
+      const first = liveWorker('w1', alerts);
+      expect(await first.runOnce()).toBe(true);
+      // Wait until the black event that opened at 1 s is in a stored checkpoint, then "die".
+      const deadline = Date.now() + 5000;
+      let checkpoint = await results.get(job.id);
+      while (!checkpoint?.checkpoint?.open.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        checkpoint = await results.get(job.id);
+      }
+      await first.stop();
+      expect(checkpoint).toMatchObject({ status: 'running', checkpoint: { open: [expect.objectContaining({ type: 'black', startSec: 1 })] } });
+      expect(alerts).toEqual(['w1 opened black@1']);
+
+      // The lease runs out; another worker claims the job and resumes it from the checkpoint.
+      await new Promise((r) => setTimeout(r, 1100));
+      const second = liveWorker('w2', alerts);
+      expect(await second.runOnce()).toBe(true);
+      await new Promise((r) => setTimeout(r, 900));
+      await jobs.requestCancel(job.id);
+      await settled(job.id);
+      await second.stop();
+
+      const report = await results.get(job.id);
+      expect(report).toMatchObject({ status: 'cancelled', stats: { resumes: 1 } });
+      expect(report?.checkpoint).toBeUndefined();
+      const blacks = report?.defects.filter((d) => d.type === 'black') ?? [];
+      // The first attempt's event, closed where it was last seen; then the second attempt's own,
+      // later on the same timeline (after the first attempt's media and the unwatched gap).
+      expect(blacks[0]).toMatchObject({ startSec: 1 });
+      expect(blacks[0]?.endSec).toBeLessThanOrEqual(4);
+      expect(blacks).toHaveLength(2);
+      const secondStart = blacks[1]?.startSec ?? 0;
+      expect(secondStart).toBeGreaterThan((blacks[0]?.endSec ?? 0) + 1);
+      expect(alerts).toEqual(['w1 opened black@1', `w2 opened black@${secondStart}`]);
+    });
+
+    it('stores the events of a live job that fails as a failed report, not a running one', async () => {
+      let calls = 0;
+      const failing: Detector = {
+        ...detector,
+        detect: async (batch) => {
+          if (++calls > 3) throw new InputError('INPUT_TRUNCATED', 'the stream broke');
+          return detector.detect(batch);
+        },
+      };
+      const w = createJobWorker({
+        jobs,
+        results,
+        components: () => ({ converter: live(20), detectors: [failing], aggregator: createAggregator() }),
+        resolveSource: resolveJobSource,
+        owner: 'w1',
+        concurrency: 1,
+        leaseSec: 30,
+        heartbeatSec: 0.05,
+        pollMs: 20,
+        framesPerBatch: 25,
+        logger: quiet,
+      });
+      const job = await jobs.create({ source: { url: 'https://example.com/live.m3u8' } });
+      await w.runOnce();
+      await settled(job.id);
+      await w.stop();
+      expect(await jobs.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'INPUT_TRUNCATED' } });
+      const report = await results.get(job.id);
+      expect(report).toMatchObject({ status: 'failed', error: { code: 'INPUT_TRUNCATED' }, defects: [expect.objectContaining({ type: 'black', startSec: 1 })] });
+      expect(report?.checkpoint).toBeUndefined();
+    });
   });
 });

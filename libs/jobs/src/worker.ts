@@ -4,6 +4,7 @@ import { renderReportHtml, runAnalysis } from '@framewatch/pipeline';
 import type { AnalysisResult, RunnerComponents, SourceRef } from '@framewatch/pipeline';
 import { JobEventType } from '@framewatch/storage';
 import type { JobRecord, JobStore, ResultStore } from '@framewatch/storage';
+import { createCheckpointWriter } from './checkpoints';
 
 /** Options of {@link createJobWorker}. */
 export interface JobWorkerOptions {
@@ -24,6 +25,8 @@ export interface JobWorkerOptions {
   /** How often the store is polled for work when idle. */
   pollMs: number;
   framesPerBatch: number;
+  /** Seconds between checkpoints of a live job's open events (default 10); openings and closings are stored at once. */
+  checkpointSec?: number;
   logger: Logger;
   /** Waits until defect events recorded so far are stored (called before a job completes). */
   flushEvents?: () => Promise<void>;
@@ -58,9 +61,12 @@ export interface JobWorker {
 /**
  * The loop that turns queued jobs into results: claim with a lease, keep the lease alive,
  * run the analysis on the components it is given, store the result, complete the job exactly
- * once. A job whose worker dies is claimed again by any worker once its lease expires and runs
- * from the start: results are keyed by job id, so the rerun overwrites nothing but itself.
- * Cancellation (`requestCancel`) is seen on the next heartbeat.
+ * once. A job whose worker dies is claimed again by any worker once its lease expires. A file
+ * runs from the start: results are keyed by job id, so the rerun overwrites nothing but itself.
+ * A live stream has no start to go back to: while it runs, its report so far is checkpointed to
+ * the ResultStore (status `running`) whenever an event opens or closes and every `checkpointSec`,
+ * and the next attempt resumes from the checkpoint on the same timeline, without alerting twice
+ * for what was already alerted. Cancellation (`requestCancel`) is seen on the next heartbeat.
  *
  * @example
  * const worker = createJobWorker({ jobs, results, components: () => ({ converter, detectors, aggregator }),
@@ -100,8 +106,10 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     const log = logger.child({ jobId: job.id, attempt: job.attempts });
     log.info('job started');
     observe(() => options.onJobStarted?.(job), log);
+    const checkpoints = createCheckpointWriter(results, log);
     try {
       await jobs.appendEvent(job.id, JobEventType.status, { status: 'running', attempt: job.attempts });
+      const resume = await checkpointOf(job, log);
       let lastProgress = 0;
       const result = await runAnalysis(options.components(job), {
         id: job.id,
@@ -110,6 +118,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         framesPerBatch: options.framesPerBatch,
         signal: controller.signal,
         stopSignal: stop.signal,
+        ...(resume ? { resume } : {}),
+        onCheckpoint: checkpoints.save,
+        checkpointSec: options.checkpointSec ?? 10,
         onDegraded: (state) => {
           if (state.degraded) log.warn(state, 'live analysis is falling behind real time (degraded)');
           else log.info(state, 'live analysis caught up with real time');
@@ -123,6 +134,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         },
       });
       await options.flushEvents?.();
+      await checkpoints.close();
       await results.put(result);
       await results.putArtifact(job.id, 'report.html', renderReportHtml(result), 'text/html; charset=utf-8');
       observe(() => options.onJobFinished?.(job, result), log);
@@ -130,6 +142,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       log.info({ defects: result.defects.length, wallSec: result.stats.wallSec }, result.status === 'cancelled' ? 'job cancelled; report of what was seen stored' : 'job succeeded');
     } catch (err) {
       await options.flushEvents?.().catch(() => undefined);
+      await checkpoints.close();
       if (leaseLost) {
         log.warn('lease lost; another worker owns the job now');
         return;
@@ -141,9 +154,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       const fw = toFramewatchError(err);
       // Aborted by a cancellation request: whatever error the abort surfaced as, the job was cancelled.
       if (fw instanceof CancelledError || fw.code === 'CANCELLED' || controller.signal.aborted || stop.signal.aborted) {
+        await storeLastCheckpoint(checkpoints.last(), 'cancelled', undefined, log);
         await finish(job, 'cancelled');
         log.info('job cancelled');
       } else {
+        await storeLastCheckpoint(checkpoints.last(), 'failed', { code: fw.code, message: fw.message }, log);
         await finish(job, 'failed', { code: fw.code, message: fw.message });
         log.warn({ code: fw.code, err: fw.code === 'INTERNAL' ? err : undefined }, `job failed: ${fw.message}`);
       }
@@ -151,6 +166,42 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       clearInterval(heartbeat);
       controllers.delete(controller);
     }
+  }
+
+  /** The checkpoint an earlier attempt of a live job left, if this is a later attempt and there is one. */
+  async function checkpointOf(job: JobRecord, log: Logger): Promise<AnalysisResult | undefined> {
+    if (job.attempts <= 1) return undefined;
+    try {
+      const stored = await results.get(job.id);
+      if (stored?.status !== 'running' || !stored.checkpoint) return undefined;
+      log.info(
+        { mediaSec: stored.checkpoint.mediaSec, savedAt: stored.checkpoint.savedAt, closed: stored.defects.length, open: stored.checkpoint.open.length },
+        'resuming a live analysis from its checkpoint',
+      );
+      return stored;
+    } catch (err) {
+      // Unreadable: the job starts a new timeline rather than not running at all.
+      log.warn({ err }, 'could not read the checkpoint of an earlier attempt; starting afresh');
+      return undefined;
+    }
+  }
+
+  /**
+   * A live job that ends without a report of its own (it failed, or was abandoned by a
+   * cancellation) after storing checkpoints keeps their events: its stored report takes the
+   * job's final status, with every event seen (open ones ended where last seen), and does not
+   * say `running` forever.
+   */
+  async function storeLastCheckpoint(
+    last: AnalysisResult | null,
+    status: 'failed' | 'cancelled',
+    error: { code: string; message: string } | undefined,
+    log: Logger,
+  ): Promise<void> {
+    if (!last?.checkpoint) return;
+    const { checkpoint, ...report } = last;
+    const defects = [...report.defects, ...checkpoint.open].sort((a, b) => a.startSec - b.startSec || a.type.localeCompare(b.type));
+    await results.put({ ...report, status, ...(error ? { error } : {}), defects }).catch((err: unknown) => log.warn({ err }, 'could not store the last report of a live job'));
   }
 
   async function finish(

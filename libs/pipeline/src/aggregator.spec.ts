@@ -97,6 +97,51 @@ describe('createAggregator', () => {
     expect(defects).toEqual([expect.objectContaining({ startSec: 0.4, endSec: 0.6 })]);
   });
 
+  it('snapshots closed and open events without changing them, and only the closed ones asked for', async () => {
+    const agg = createAggregator();
+    await agg.start({ streamId: 's', source: 'x', media, detectors: [black] });
+    // Black 1–3 s (closed), then black again from 4 s, still running at 5 s.
+    for (const b of batches('black', frames('black', 125, (i) => ((i >= 25 && i < 75) || i >= 100 ? 1 : 0)))) await agg.ingest(b);
+    const snap = await agg.snapshot('s');
+    expect(snap.closed.map((e) => `${e.startSec}-${e.endSec}`)).toEqual(['1-3']);
+    expect(snap.open.map((e) => `${e.startSec}-${e.endSec}`)).toEqual(['4-5']);
+    expect(snap.closedCount).toBe(1);
+    expect((await agg.snapshot('s', 1)).closed).toEqual([]);
+    expect(await agg.snapshot('s')).toEqual(snap);
+    expect((await agg.finish('s')).map((e) => `${e.startSec}-${e.endSec}`)).toEqual(['1-3', '4-5']);
+  });
+
+  describe('resuming a stream from a snapshot', () => {
+    const closed: DefectEvent = { type: 'black', startSec: 1, endSec: 3, confidence: 1, detail: { detector: 'black', peakScore: 1 } };
+    const open: DefectEvent = { type: 'black', startSec: 10, endSec: 12, confidence: 0.9, detail: { detector: 'black', peakScore: 1 } };
+
+    async function resume(scoreAt: (i: number) => number): Promise<{ defects: DefectEvent[]; log: string[] }> {
+      const log: string[] = [];
+      const agg = createAggregator({
+        listener: {
+          onDefectOpened: (_id, e) => log.push(`open ${e.type} ${e.startSec}`),
+          onDefectClosed: (_id, e) => log.push(`close ${e.type} ${e.startSec}-${e.endSec}`),
+        },
+      });
+      await agg.start({ streamId: 's', source: 'x', media, detectors: [black], resume: { closed: [closed], open: [open] } });
+      // The resumed attempt's scores start at 20 s on the same timeline (8 s were not watched).
+      for (const b of batches('black', frames('black', 100, scoreAt, 500))) await agg.ingest(b);
+      return { defects: await agg.finish('s'), log };
+    }
+
+    it('continues an open event still defective, without a second "opened", and keeps the closed ones', async () => {
+      const { defects, log } = await resume((i) => (i < 550 ? 1 : 0));
+      expect(log).toEqual(['close black 10-22']);
+      expect(defects.map((e) => `${e.startSec}-${e.endSec}`)).toEqual(['1-3', '10-22']);
+    });
+
+    it('closes an open event where it was last seen when the defect is gone', async () => {
+      const { defects, log } = await resume((i) => (i >= 550 && i < 600 ? 1 : 0));
+      expect(log).toEqual(['close black 10-12', 'open black 22', 'close black 22-24']);
+      expect(defects.map((e) => `${e.startSec}-${e.endSec}`)).toEqual(['1-3', '10-12', '22-24']);
+    });
+  });
+
   it('rejects batches for a stream it was not started for', async () => {
     const agg = createAggregator();
     await expect(agg.ingest(batches('black', frames('black', 1, () => 0))[0] as DetectionBatch)).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -1,6 +1,6 @@
 import type { DetectionBatch, FrameScore } from '@framewatch/frame-codec';
 import { FramewatchError } from '@framewatch/errors';
-import type { Aggregator, DefectEvent, DefectListener, DefectType, StreamStart } from './contracts';
+import type { Aggregator, DefectEvent, DefectListener, DefectType, StreamSnapshot, StreamStart } from './contracts';
 
 /**
  * How runs of per-frame scores become events, per defect type.
@@ -54,6 +54,12 @@ interface Track {
   lastSeenEnd: number;
   /** True once the run reached minDurationSec and `onDefectOpened` fired. */
   open: boolean;
+  /**
+   * An open event carried over from an earlier attempt (`StreamStart.resume`), not yet confirmed
+   * or ended by a unit of this one: the time between the attempts is unknown, so the first unit
+   * decides alone whether the defect is still there.
+   */
+  carried: boolean;
 }
 
 interface StreamState {
@@ -108,13 +114,18 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     const start = unit.pts;
     const end = unit.pts + unit.durationSec;
     track.lastSeenEnd = end;
+    if (track.carried) {
+      track.carried = false;
+      // Still defective: the event goes on across the gap, already alerted. Otherwise it ended
+      // where the earlier attempt last saw it.
+      if (score < track.rule.holdScore) closeRun(streamId, state, track);
+      else extend(track, end, score);
+      return;
+    }
     const bar = track.runStart === null ? track.rule.openScore : track.rule.holdScore;
     if (score >= bar) {
       if (track.runStart === null) track.runStart = start;
-      track.runEnd = end;
-      track.scoreSum += score;
-      track.units += 1;
-      track.peak = Math.max(track.peak, score);
+      extend(track, end, score);
       if (!track.open && track.runEnd - track.runStart >= track.rule.minDurationSec - 1e-9) {
         track.open = true;
         listener.onDefectOpened?.(streamId, eventOf(track));
@@ -126,9 +137,15 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     }
   }
 
+  function stateOf(streamId: string): StreamState {
+    const state = streams.get(streamId);
+    if (!state) throw new FramewatchError('NOT_FOUND', `aggregator has no stream ${streamId}`);
+    return state;
+  }
+
   return {
     async start(stream: StreamStart): Promise<void> {
-      // A stream started again (a job resumed after its worker died) begins afresh.
+      // A stream started again begins afresh, unless it says what to resume.
       const tracks = new Map<string, Track>();
       for (const d of stream.detectors) {
         tracks.set(d.name, {
@@ -142,14 +159,33 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
           peak: 0,
           lastSeenEnd: 0,
           open: false,
+          carried: false,
         });
       }
-      streams.set(stream.streamId, { tracks, events: [] });
+      const events = (stream.resume?.closed ?? []).map((e) => ({ ...e, detail: { ...e.detail } }));
+      for (const event of stream.resume?.open ?? []) {
+        const track = tracks.get(String(event.detail['detector'])) ?? [...tracks.values()].find((t) => t.type === event.type);
+        // An open event of a detector no longer running ends where it was last seen.
+        if (!track || track.runStart !== null) {
+          events.push({ ...event, detail: { ...event.detail } });
+          continue;
+        }
+        Object.assign(track, {
+          runStart: event.startSec,
+          runEnd: event.endSec,
+          scoreSum: event.confidence,
+          units: 1,
+          peak: typeof event.detail['peakScore'] === 'number' ? event.detail['peakScore'] : event.confidence,
+          lastSeenEnd: event.endSec,
+          open: true,
+          carried: true,
+        });
+      }
+      streams.set(stream.streamId, { tracks, events });
     },
 
     async ingest(batch: DetectionBatch): Promise<void> {
-      const state = streams.get(batch.streamId);
-      if (!state) throw new FramewatchError('NOT_FOUND', `aggregator has no stream ${batch.streamId}`);
+      const state = stateOf(batch.streamId);
       for (const unit of batch.scores) {
         for (const [name, score] of Object.entries(unit.scores)) {
           const track = state.tracks.get(name);
@@ -158,14 +194,28 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       }
     },
 
+    async snapshot(streamId: string, fromClosed = 0): Promise<StreamSnapshot & { closedCount: number }> {
+      const state = stateOf(streamId);
+      const from = Number.isSafeInteger(fromClosed) && fromClosed > 0 ? fromClosed : 0;
+      const open = [...state.tracks.values()].filter((t) => t.open).map(eventOf);
+      return { closed: state.events.slice(from), open, closedCount: state.events.length };
+    },
+
     async finish(streamId: string): Promise<DefectEvent[]> {
-      const state = streams.get(streamId);
-      if (!state) throw new FramewatchError('NOT_FOUND', `aggregator has no stream ${streamId}`);
+      const state = stateOf(streamId);
       for (const track of state.tracks.values()) closeRun(streamId, state, track);
       streams.delete(streamId);
       return state.events.sort((a, b) => a.startSec - b.startSec || a.type.localeCompare(b.type));
     },
   };
+}
+
+/** Adds one defective unit to a track's run. */
+function extend(track: Track, end: number, score: number): void {
+  track.runEnd = end;
+  track.scoreSum += score;
+  track.units += 1;
+  track.peak = Math.max(track.peak, score);
 }
 
 function round(value: number, digits = 3): number {

@@ -137,6 +137,24 @@ export interface AnalysisStats {
   maxBehindSec?: number;
   /** …and how many live segments rolled off before they could be read. */
   skippedSegments?: number;
+  /** Live sources only: how many times the analysis was resumed after its worker was lost… */
+  resumes?: number;
+  /** …and the wall-clock seconds nobody watched the source meanwhile (the timeline skips them). */
+  unmonitoredSec?: number;
+}
+
+/**
+ * The state of a live analysis still running, stored with its report (status `running`) so that
+ * nothing already alerted is lost if its worker dies, and so that the job resumes on the same
+ * timeline. The report's `defects` hold the events closed so far.
+ */
+export interface AnalysisCheckpoint {
+  /** When it was taken, ISO 8601 (UTC). */
+  savedAt: string;
+  /** Position on the analysis timeline (media seconds from the first frame of the first attempt). */
+  mediaSec: number;
+  /** Events open when it was taken (their alerts went out), each ending at its last defective unit. */
+  open: DefectEvent[];
 }
 
 /** Terminal states of an analysis. */
@@ -166,6 +184,8 @@ export interface AnalysisResult {
   defects: DefectEvent[];
   /** Present when status is `failed`. */
   error?: { code: string; message: string };
+  /** Present while a live analysis is `running` (its latest checkpoint), absent once it ended. */
+  checkpoint?: AnalysisCheckpoint;
 }
 
 /** Receives defect events while an analysis runs. */
@@ -181,6 +201,21 @@ export interface StreamStart {
   media: MediaInfo;
   /** Defect types whose scores will arrive, and the detector names that produce them. */
   detectors: DetectorInfo[];
+  /**
+   * Continues an earlier attempt of the stream (a live job resumed after its worker died): its
+   * closed events are kept, and each of its open events continues, without a second "opened",
+   * if the first scores of its detector still show the defect, or closes at its last known end.
+   * Scores must then carry times on the earlier attempt's timeline.
+   */
+  resume?: StreamSnapshot;
+}
+
+/** An aggregator's events of one stream while it runs: what a checkpoint stores. */
+export interface StreamSnapshot {
+  /** Closed events, in the order they closed. */
+  closed: DefectEvent[];
+  /** Events open now, each ending at its last defective unit so far. */
+  open: DefectEvent[];
 }
 
 /**
@@ -192,6 +227,12 @@ export interface Aggregator {
   start(stream: StreamStart): Promise<void>;
   /** Adds one detection batch. Batches of one group arrive in seq order; groups interleave. */
   ingest(batch: DetectionBatch): Promise<void>;
+  /**
+   * The stream's events so far, without changing anything: its closed events from the
+   * `fromClosed`-th on (callers that keep the earlier ones ask only for new ones), every open one,
+   * and how many have closed in all. Idempotent.
+   */
+  snapshot(streamId: string, fromClosed?: number): Promise<StreamSnapshot & { closedCount: number }>;
   /** Closes every open event and returns the stream's defects, ordered by start time. */
   finish(streamId: string): Promise<DefectEvent[]>;
 }

@@ -1,6 +1,7 @@
 export { AnalysisStatus, DefectType } from './contracts';
 export type {
   Aggregator,
+  AnalysisCheckpoint,
   AnalysisResult,
   AnalysisStats,
   DecodeOptions,
@@ -14,6 +15,7 @@ export type {
   MediaNeeds,
   SourceEvent,
   SourceRef,
+  StreamSnapshot,
   StreamStart,
   VideoNeed,
 } from './contracts';

@@ -32,5 +32,6 @@ export const storedFrameDetectorContract = defineContract<StoredFrameDetector>('
 export const aggregatorContract = defineContract<Aggregator>('aggregator', {
   start: { idempotent: true, request: 'json', response: 'void' },
   ingest: { idempotent: false, request: 'detection-batch', response: 'void' },
+  snapshot: { idempotent: true, request: 'json', response: 'json' },
   finish: { idempotent: false, request: 'json', response: 'json' },
 });

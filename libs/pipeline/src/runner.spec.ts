@@ -1,6 +1,6 @@
 import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
 import { createAggregator } from './aggregator';
-import type { DecodeSpec, Detector, DetectorInfo, MediaConverter, MediaInfo } from './contracts';
+import type { AnalysisResult, DecodeSpec, Detector, DetectorInfo, MediaConverter, MediaInfo } from './contracts';
 import { mergeDetections, mergeNeeds, projectBatch, runAnalysis } from './runner';
 
 const media: MediaInfo = {
@@ -275,5 +275,70 @@ describe('runAnalysis', () => {
     );
     expect(states[0]).toEqual({ degraded: true, skippedSegments: 2 });
     expect(result.stats).toMatchObject({ degraded: true, skippedSegments: 2 });
+  });
+
+  describe('checkpoints of a live analysis', () => {
+    const live: MediaConverter = { ...memoryConverter([]), probe: async () => ({ ...media, durationSec: null }) };
+
+    it('hands on a checkpoint when an event opens and when it closes, with the timeline position', async () => {
+      const checkpoints: AnalysisResult[] = [];
+      await runAnalysis(
+        { converter: live, detectors: [rangeDetector(black, 1, [])], aggregator: createAggregator() },
+        { id: 'an-11', source: { url: 'https://x/live.m3u8' }, onCheckpoint: (c) => checkpoints.push(structuredClone(c)) },
+      );
+      expect(checkpoints.every((c) => c.status === 'running' && c.checkpoint !== undefined)).toBe(true);
+      const opened = checkpoints.find((c) => c.checkpoint?.open.length === 1);
+      expect(opened?.checkpoint?.open[0]).toMatchObject({ type: 'black', startSec: 1 });
+      expect(opened?.defects).toEqual([]);
+      const closed = checkpoints.find((c) => c.defects.length === 1);
+      expect(closed?.defects[0]).toMatchObject({ type: 'black', startSec: 1, endSec: 3 });
+      expect(closed?.checkpoint?.open).toEqual([]);
+      expect(closed?.checkpoint?.mediaSec).toBeGreaterThanOrEqual(3);
+    });
+
+    it('takes no checkpoints of a source with a known end (a file is analysed again from the start)', async () => {
+      const checkpoints: AnalysisResult[] = [];
+      await runAnalysis(
+        { converter: memoryConverter([]), detectors: [rangeDetector(black, 1, [])], aggregator: createAggregator() },
+        { id: 'an-12', source: { url: 'clip.mp4' }, onCheckpoint: (c) => checkpoints.push(c) },
+      );
+      expect(checkpoints).toEqual([]);
+    });
+
+    it('resumes on the same timeline: closed events kept, open ones closed where last seen, no second alert', async () => {
+      const earlier: AnalysisResult = {
+        schemaVersion: 1,
+        id: 'an-13',
+        source: 'https://x/live.m3u8',
+        status: 'running',
+        media: { durationSec: null, video: media.video, audio: media.audio },
+        stats: { videoFrames: 100, audioChunks: 0, wallSec: 4, speed: 1 },
+        defects: [{ type: 'freeze', startSec: 0, endSec: 1, confidence: 1, detail: { detector: 'freeze', peakScore: 1 } }],
+        checkpoint: {
+          savedAt: new Date(Date.now() - 5000).toISOString(),
+          mediaSec: 4,
+          open: [
+            { type: 'black', startSec: 3, endSec: 4, confidence: 1, detail: { detector: 'black', peakScore: 1 } },
+            { type: 'signal_loss', startSec: 4, endSec: 4, confidence: 1, detail: { detector: 'signal', peakScore: 1 } },
+          ],
+        },
+      };
+      const opened: string[] = [];
+      const aggregator = createAggregator({ listener: { onDefectOpened: (_id, e) => opened.push(`${e.type}@${e.startSec}`) } });
+      const result = await runAnalysis({ converter: live, detectors: [rangeDetector(black, 1, [])], aggregator }, { id: 'an-13', source: { url: 'https://x/live.m3u8' }, resume: earlier });
+      // This attempt's frames 25..74 are black: 1–3 s of its media, 5 s after the checkpoint at 4 s.
+      const at = (type: string) => result.defects.filter((d) => d.type === type).map((d) => [d.startSec, d.endSec]);
+      expect(at('freeze')).toEqual([[0, 1]]);
+      expect(at('signal_loss')).toEqual([[4, 4]]);
+      expect(at('black')).toHaveLength(2);
+      expect(at('black')[0]).toEqual([3, 4]);
+      const [start, end] = at('black')[1] as [number, number];
+      expect(start).toBeGreaterThanOrEqual(10);
+      expect(start).toBeLessThan(10.5);
+      expect(end - start).toBeCloseTo(2, 5);
+      expect(opened).toEqual([`black@${start}`]);
+      expect(result.stats).toMatchObject({ videoFrames: 200, resumes: 1 });
+      expect(result.stats.unmonitoredSec).toBeGreaterThanOrEqual(5);
+    });
   });
 });

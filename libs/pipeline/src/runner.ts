@@ -4,6 +4,7 @@ import { DefectType } from './contracts';
 import type {
   Aggregator,
   AnalysisResult,
+  DefectEvent,
   DecodeOptions,
   DecodeSpec,
   Detector,
@@ -56,6 +57,21 @@ export interface AnalysisRequest {
   maxBehindSec?: number;
   /** Called when a live analysis becomes degraded, and again when it has caught up. */
   onDegraded?: (state: { degraded: boolean; behindSec: number; skippedSegments: number }) => void;
+  /**
+   * A live source only: the stored checkpoint of an earlier attempt of this analysis (a report
+   * with status `running` and a `checkpoint`). The analysis continues its timeline: the time
+   * since the checkpoint counts as unmonitored, its closed events stay, its open ones continue if
+   * the defect is still there (no second alert) or close where they were last seen.
+   */
+  resume?: AnalysisResult;
+  /**
+   * A live source only: receives a checkpoint (the report so far, status `running`) whenever an
+   * event opens or closes, and every `checkpointSec` in any case, so that it can be stored.
+   * Called in order; a throw is ignored.
+   */
+  onCheckpoint?: (checkpoint: AnalysisResult) => void;
+  /** Seconds between checkpoints of open events (default 10). */
+  checkpointSec?: number;
   /** Batches detected concurrently while later ones decode (≥ 1). */
   maxInFlight?: number;
   onProgress?: (progress: AnalysisProgress) => void;
@@ -134,8 +150,21 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   // A live source must be watched in real time; the runner notices when it cannot keep up.
   const pace = media.durationSec === null ? createPaceWatch(request.maxBehindSec ?? 10, request.onDegraded) : null;
   // A source without a known end (a live stream) can lose its signal; the runner reports that.
-  const signalWatch = media.durationSec === null ? createSignalWatch(aggregator, request.id, () => mediaSec) : null;
-  await aggregator.start({ streamId: request.id, source: request.source.url, media, detectors: signalWatch ? [...active, signalLossDetector] : active });
+  const signalWatch = media.durationSec === null ? createSignalWatch(aggregator, request.id, () => carried.offsetSec + mediaSec) : null;
+  // A resumed live analysis goes on where its last checkpoint left off, plus the time since.
+  const resumed = media.durationSec === null ? request.resume?.checkpoint : undefined;
+  const carried = resumedState(request.resume, resumed);
+  await aggregator.start({
+    streamId: request.id,
+    source: request.source.url,
+    media,
+    detectors: signalWatch ? [...active, signalLossDetector] : active,
+    ...(resumed && request.resume ? { resume: { closed: request.resume.defects, open: resumed.open } } : {}),
+  });
+  const checkpoints =
+    media.durationSec === null && request.onCheckpoint
+      ? createCheckpointer(aggregator, request.id, request.checkpointSec ?? 10, (events) => emitCheckpoint(events))
+      : null;
 
   let videoFrames = 0;
   let audioChunks = 0;
@@ -188,12 +217,14 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
         );
         ingested = ingested.then(async () => {
           const results = await pending;
-          if (results.length > 0) await aggregator.ingest(mergeDetections(results));
+          if (results.length > 0) await aggregator.ingest(onTimeline(mergeDetections(results), carried.offsetSec));
+          checkpoints?.poke();
         });
         // Observed by drainOne; avoid an unhandled rejection meanwhile.
         pending.catch(() => undefined);
         ingested.catch(() => undefined);
         window.push(ingested);
+        if (resumed && videoFrames + audioChunks === 0) signalWatch?.present(carried.offsetSec + batch.startSec);
         count(batch);
         pace?.observe(batch.endSec);
         if (window.length >= maxInFlight) await drainOne();
@@ -207,6 +238,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
     await signalWatch?.finish();
     throwIfAborted(signal);
   } finally {
+    await checkpoints?.stop();
     signal?.removeEventListener('abort', stopDecode);
     request.stopSignal?.removeEventListener('abort', stopDecode);
     await Promise.all(detectors.map((d) => d.release(request.id).catch(() => undefined)));
@@ -221,21 +253,109 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
     source: request.sourceLabel ?? request.source.url,
     status: stopped() ? 'cancelled' : 'succeeded',
     media: { durationSec: media.durationSec, video: media.video, audio: media.audio },
-    stats: {
-      videoFrames,
-      audioChunks,
+    stats: stats(wallSec, analysedSec),
+    defects,
+  };
+
+  function stats(wallSec: number, analysedSec: number): AnalysisResult['stats'] {
+    return {
+      videoFrames: carried.videoFrames + videoFrames,
+      audioChunks: carried.audioChunks + audioChunks,
       wallSec: Math.round(wallSec * 1000) / 1000,
       speed: wallSec > 0 ? Math.round((analysedSec / wallSec) * 10) / 10 : 0,
       ...(pace ? pace.stats() : {}),
-    },
-    defects,
-  };
+      ...(resumed ? { resumes: carried.resumes, unmonitoredSec: carried.unmonitoredSec } : {}),
+    };
+  }
+
+  function emitCheckpoint(events: { closed: DefectEvent[]; open: DefectEvent[] }): void {
+    const wallSec = (performance.now() - started) / 1000;
+    const checkpoint: AnalysisResult = {
+      schemaVersion: 1,
+      id: request.id,
+      source: request.sourceLabel ?? request.source.url,
+      status: 'running',
+      media: { durationSec: media.durationSec, video: media.video, audio: media.audio },
+      stats: stats(wallSec, mediaSec),
+      defects: [...events.closed].sort(byStart),
+      checkpoint: { savedAt: new Date().toISOString(), mediaSec: round3(carried.offsetSec + mediaSec), open: events.open },
+    };
+    try {
+      request.onCheckpoint?.(checkpoint);
+    } catch {
+      // Storing checkpoints is the caller's business; it never stops the analysis.
+    }
+  }
 
   function count(batch: FrameBatch): void {
     videoFrames += batch.video.length;
     audioChunks += batch.audio.length;
     mediaSec = Math.max(mediaSec, batch.endSec);
   }
+}
+
+/** What a resumed analysis takes over from its checkpoint; all zero for a first attempt. */
+function resumedState(previous: AnalysisResult | undefined, checkpoint: AnalysisResult['checkpoint']) {
+  if (!previous || !checkpoint) return { offsetSec: 0, resumes: 0, unmonitoredSec: 0, videoFrames: 0, audioChunks: 0 };
+  const savedAt = Date.parse(checkpoint.savedAt);
+  const gapSec = Number.isFinite(savedAt) ? Math.max(0, (Date.now() - savedAt) / 1000) : 0;
+  return {
+    offsetSec: round3(checkpoint.mediaSec + gapSec),
+    resumes: (previous.stats.resumes ?? 0) + 1,
+    unmonitoredSec: round3((previous.stats.unmonitoredSec ?? 0) + gapSec),
+    videoFrames: previous.stats.videoFrames,
+    audioChunks: previous.stats.audioChunks,
+  };
+}
+
+/** A batch's scores moved `offsetSec` later, onto the timeline of an analysis that was resumed. */
+function onTimeline(batch: DetectionBatch, offsetSec: number): DetectionBatch {
+  if (offsetSec === 0) return batch;
+  return { ...batch, scores: batch.scores.map((s) => ({ ...s, pts: s.pts + offsetSec })) };
+}
+
+/**
+ * Takes the aggregator's snapshot of a live stream after every scored batch and every
+ * `everySec`, and hands it on when an event opened or closed since the last one, or on the timer
+ * in any case (open events' ends move). Closed events are fetched once each. Snapshots run one at
+ * a time, off the path that delivers alerts; one that fails is skipped (the next one retries).
+ */
+function createCheckpointer(aggregator: Aggregator, streamId: string, everySec: number, emit: (events: { closed: DefectEvent[]; open: DefectEvent[] }) => void) {
+  const closed: DefectEvent[] = [];
+  let openKey = '';
+  let chain: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const take = (always: boolean): void => {
+    chain = chain
+      .then(async () => {
+        if (stopped) return;
+        const snap = await aggregator.snapshot(streamId, closed.length);
+        closed.push(...snap.closed);
+        const key = snap.open.map((e) => `${e.type}@${e.startSec}`).join(',');
+        if (!always && snap.closed.length === 0 && key === openKey) return;
+        openKey = key;
+        emit({ closed, open: snap.open });
+      })
+      .catch(() => undefined);
+  };
+  const timer = setInterval(() => take(true), Math.max(0.1, everySec) * 1000);
+  timer.unref();
+  return {
+    poke: (): void => take(false),
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await chain;
+      stopped = true;
+    },
+  };
+}
+
+function byStart(a: DefectEvent, b: DefectEvent): number {
+  return a.startSec - b.startSec || a.type.localeCompare(b.type);
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
 
 /**
@@ -347,6 +467,13 @@ function createSignalWatch(aggregator: Aggregator, streamId: string, mediaSec: (
     lost = null;
   };
   return {
+    /**
+     * The source delivers media at `atSec`: ends a signal loss carried over from an earlier
+     * attempt (the aggregator closes it where that attempt last saw it).
+     */
+    present(atSec: number): void {
+      if (!lost) ingest([{ pts: atSec, durationSec: 0.001, score: 0 }]);
+    },
     onSourceEvent(event: SourceEvent): void {
       if (event.type === 'stalled' && !lost) {
         const sinceMs = typeof event['sinceMs'] === 'number' ? event['sinceMs'] : performance.now();

@@ -17,37 +17,69 @@ export interface KillRestartOutcome {
   statuses: unknown[];
 }
 
+/** What the live scenario saw, for the test to judge. */
+export interface LiveKillRestartOutcome {
+  job: { status: string; attempts: number };
+  /** The report served while the first attempt ran (its checkpoint), just before the kill. */
+  checkpoint: AnalysisResult;
+  /** The report once the job was cancelled. */
+  report: AnalysisResult;
+  /** Every job event, in order, across both attempts. */
+  events: { type: string; data: Record<string, unknown> }[];
+}
+
+/**
+ * The monolith app as a child process on a fixed port and data dir, with a 2 s lease so that a
+ * job of a killed process is resumed quickly after a restart.
+ */
+async function restartableMonolith(dataDir: string, env: Record<string, string>) {
+  ensureBundles();
+  rmSync(dataDir, { recursive: true, force: true });
+  const port = await freePort();
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const url = `http://127.0.0.1:${port}`;
+  const token = await issueToken({ secret: jwtSecret, issuer: 'framewatch', audience: 'framewatch-api', subject: 'test', ttlSec: 600 });
+  let child: ChildProcess | null = null;
+  return {
+    url,
+    token,
+    api: apiClient(url, token),
+    /** Starts the process and waits until it is healthy. */
+    async start(): Promise<void> {
+      child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/monolith/main.js')], {
+        env: childEnvironment({
+          ...env,
+          FRAMEWATCH_PORT: String(port),
+          FRAMEWATCH_DATA_DIR: dataDir,
+          FRAMEWATCH_JWT_SECRET: jwtSecret,
+          FRAMEWATCH_LEASE_SEC: '2',
+          FRAMEWATCH_LOG_LEVEL: 'warn',
+        }),
+        stdio: 'ignore',
+      });
+      await waitHealthy(`${url}/healthz`, 20_000);
+    },
+    /** SIGKILL, without warning, and waits for the exit. */
+    async kill(): Promise<void> {
+      const current = child;
+      if (!current || current.exitCode !== null) return;
+      current.kill('SIGKILL');
+      await new Promise((r) => current.once('exit', r));
+    },
+    stop: () => void child?.kill('SIGKILL'),
+  };
+}
+
 /**
  * RELIABILITY R3 on the monolith: submit `file`, SIGKILL the process once the job is running,
  * start it again, and wait for the job to end. `env` selects the stores (local by default, or
  * the local AWS endpoints); the lease is 2 s so the resumed attempt starts quickly.
  */
 export async function killAndResume(file: string, dataDir: string, env: Record<string, string> = {}): Promise<KillRestartOutcome> {
-  ensureBundles();
-  rmSync(dataDir, { recursive: true, force: true });
-  const port = await freePort();
-  const jwtSecret = randomBytes(32).toString('base64url');
-  const url = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | null = null;
-  const start = (): ChildProcess => {
-    child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/monolith/main.js')], {
-      env: childEnvironment({
-        ...env,
-        FRAMEWATCH_PORT: String(port),
-        FRAMEWATCH_DATA_DIR: dataDir,
-        FRAMEWATCH_JWT_SECRET: jwtSecret,
-        FRAMEWATCH_LEASE_SEC: '2',
-        FRAMEWATCH_LOG_LEVEL: 'warn',
-      }),
-      stdio: 'ignore',
-    });
-    return child;
-  };
+  const monolith = await restartableMonolith(dataDir, env);
   try {
-    const token = await issueToken({ secret: jwtSecret, issuer: 'framewatch', audience: 'framewatch-api', subject: 'test', ttlSec: 600 });
-    const api = apiClient(url, token);
-    const first = start();
-    await waitHealthy(`${url}/healthz`, 20_000);
+    const { api } = monolith;
+    await monolith.start();
     const submitted = await api.upload(readFileSync(file));
     if (submitted.status !== 202) throw new Error(`submission failed: HTTP ${submitted.status}`);
     const id = submitted.body.id;
@@ -58,16 +90,65 @@ export async function killAndResume(file: string, dataDir: string, env: Record<s
     }
     // Mid-analysis, without warning.
     await new Promise((r) => setTimeout(r, 500));
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await monolith.kill();
 
-    start();
-    await waitHealthy(`${url}/healthz`, 20_000);
+    await monolith.start();
     const job = await api.waitTerminal(id, 90_000);
     const report = await api.report(id);
     const events = await api.events(id);
     return { job, report, statuses: events.filter((e) => e.type === 'status').map((e) => e.data['status']) };
   } finally {
-    (child as ChildProcess | null)?.kill('SIGKILL');
+    monolith.stop();
+  }
+}
+
+/**
+ * Issue 6's live resume on the monolith: submit the live playlist `url`, wait until the job's
+ * served report (its checkpoint) holds an open event of `type`, SIGKILL the process, start it
+ * again, let the resumed attempt run until its events include a closed `thenType` event, then
+ * cancel the job and collect what it reported.
+ */
+export async function killLiveAndResume(
+  url: string,
+  dataDir: string,
+  waitFor: { type: string; thenType: string },
+  env: Record<string, string> = {},
+): Promise<LiveKillRestartOutcome> {
+  const monolith = await restartableMonolith(dataDir, { FRAMEWATCH_ALLOW_PRIVATE_SOURCES: 'true', ...env });
+  try {
+    const { api } = monolith;
+    await monolith.start();
+    const submitted = await api.submitUrl(url);
+    if (submitted.status !== 202) throw new Error(`submission failed: HTTP ${submitted.status}`);
+    const id = submitted.body.id;
+    const checkpoint = await poll(60_000, `no checkpoint with an open ${waitFor.type} event`, async () => {
+      const res = await fetch(`${monolith.url}/v1/analyses/${id}/report`, { headers: { authorization: `Bearer ${monolith.token}` } });
+      const body = res.status === 200 ? ((await res.json()) as AnalysisResult) : null;
+      return body?.checkpoint?.open.some((e) => e.type === waitFor.type) ? body : null;
+    });
+    await monolith.kill();
+
+    await monolith.start();
+    await poll(60_000, `no closed ${waitFor.thenType} event after the restart`, async () => {
+      const res = await fetch(`${monolith.url}/v1/analyses/${id}/report`, { headers: { authorization: `Bearer ${monolith.token}` } });
+      const body = res.status === 200 ? ((await res.json()) as AnalysisResult) : null;
+      return (body?.stats.resumes ?? 0) > 0 && body?.defects.some((e) => e.type === waitFor.thenType) ? body : null;
+    });
+    const cancel = await fetch(`${monolith.url}/v1/analyses/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${monolith.token}` } });
+    if (cancel.status !== 202) throw new Error(`cancel failed: HTTP ${cancel.status}`);
+    const job = await api.waitTerminal(id, 30_000);
+    return { job, checkpoint, report: await api.report(id), events: await api.events(id) };
+  } finally {
+    monolith.stop();
+  }
+}
+
+async function poll<T>(timeoutMs: number, failure: string, attempt: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(failure);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
