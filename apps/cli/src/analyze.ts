@@ -10,6 +10,7 @@ import { createMediaConverter, mediaOptionsFromConfig } from '@framewatch/media'
 import type { Logger } from '@framewatch/observability';
 import { createAggregator, formatTimecode, renderReportHtml, runAnalysis, summarizeDefects } from '@framewatch/pipeline';
 import type { AnalysisResult, DefectEvent } from '@framewatch/pipeline';
+import { displaySource } from '@framewatch/source-rules';
 
 /** Options of `framewatch analyze`, as parsed from the command line. */
 export interface AnalyzeOptions {
@@ -41,7 +42,10 @@ export async function analyzeCommand(
   deps: { config: FramewatchConfig; log: Logger; term: Terminal; signal: AbortSignal },
 ): Promise<number> {
   const { config, log, term } = deps;
-  const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log });
+  // The CLI runs on the user's own machine: local files and listening on a UDP port are theirs to ask for.
+  const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, allowUdpSources: true, logger: log });
+  // Query strings and credentials (tokens, SRT stream ids and passphrases) stay out of logs and reports.
+  const shown = displaySource(source);
   const detector = await openDetector({ detectors: options.detectors, macroblockingModel: config.macroblockingModel });
   const interactive = !options.json && term.stderr.isTTY === true;
   let bar: SingleBar | null = null;
@@ -61,7 +65,7 @@ export async function analyzeCommand(
   });
 
   const id = newAnalysisId();
-  log.info({ id, source }, 'analysis started');
+  log.info({ id, source: shown }, 'analysis started');
   let result: AnalysisResult;
   try {
     result = await runAnalysis(
@@ -69,14 +73,14 @@ export async function analyzeCommand(
       {
         id,
         source: { url: source },
-        sourceLabel: /^[a-z][a-z0-9+.-]*:/i.test(source) ? source : path.basename(source),
+        sourceLabel: /^[a-z][a-z0-9+.-]*:/i.test(source) ? shown : path.basename(source),
         framesPerBatch: config.framesPerBatch,
         // Ctrl-C ends the analysis cleanly (a live stream runs until then) with what was seen.
         stopSignal: deps.signal,
         onMedia: (media) => {
           streaming = media.durationSec === null;
           if (streaming) {
-            term.stderr.write(`watching ${source} (no end known: Ctrl-C stops and writes the report)\n`);
+            term.stderr.write(`watching ${shown} (no end known: Ctrl-C stops and writes the report)\n`);
             return;
           }
           if (!interactive) return;

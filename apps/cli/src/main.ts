@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   program
     .command('analyze')
     .description('analyse a file or URL and write report.json and report.html')
-    .argument('<source>', 'a media file path or an http(s) URL')
+    .argument('<source>', 'a media file path, an http(s) URL (HLS: .m3u8), srt://host:port or udp://[@]address:port')
     .option('--json', 'print only the report JSON on stdout', false)
     .option('--out <dir>', 'directory for report.json and report.html', 'framewatch-report')
     .option('--detectors <list>', 'comma-separated detectors to run (default: all)')

@@ -13,6 +13,8 @@ const forwardedSettings: readonly ConfigKey[] = [
   'ffmpegPath',
   'ffprobePath',
   'allowPrivateSources',
+  'allowUdpSources',
+  'liveStallSec',
   'ioTimeoutSec',
   'maxWallSec',
   'maxDurationSec',

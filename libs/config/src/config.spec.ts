@@ -16,6 +16,13 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ dataDir: '/tmp/x', ioTimeoutSec: 3, allowPrivateSources: true });
   });
 
+  it('keeps UDP sources off and a 2 s live stall by default; both are set from the environment', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ allowUdpSources: false, liveStallSec: 2 });
+    const config = loadConfig({ env: { FRAMEWATCH_ALLOW_UDP_SOURCES: 'true', FRAMEWATCH_LIVE_STALL_SEC: '0.5' } });
+    expect(config).toMatchObject({ allowUdpSources: true, liveStallSec: 0.5 });
+    expect(() => loadConfig({ env: { FRAMEWATCH_LIVE_STALL_SEC: '0' } })).toThrow(/FRAMEWATCH_LIVE_STALL_SEC/);
+  });
+
   it('lets the environment win over an app default', () => {
     expect(loadConfig({ env: {}, defaults: { logLevel: 'warn' } }).logLevel).toBe('warn');
     expect(loadConfig({ env: { FRAMEWATCH_LOG_LEVEL: 'debug' }, defaults: { logLevel: 'warn' } }).logLevel).toBe('debug');

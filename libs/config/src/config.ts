@@ -26,6 +26,18 @@ const schema = z.object({
    * loopback turn it on.
    */
   allowPrivateSources: boolean.default(false),
+  /**
+   * Let a remote API caller submit `udp://` sources (`FRAMEWATCH_ALLOW_UDP_SOURCES`). A UDP
+   * source makes the worker bind a port (and join a multicast group), so it is off by default
+   * for the API and the workers; the CLI always allows it. SRT (`srt://`, caller mode) needs no
+   * flag: it follows the destination rules of http(s).
+   */
+  allowUdpSources: boolean.default(false),
+  /**
+   * Seconds without a byte from a live UDP or SRT source before it is reported stalled, which
+   * opens a `signal_loss` defect (`FRAMEWATCH_LIVE_STALL_SEC`). HLS uses 3 target durations.
+   */
+  liveStallSec: positive.max(600).default(2),
   /** Seconds without input bytes before a source is abandoned (`FRAMEWATCH_IO_TIMEOUT_SEC`). */
   ioTimeoutSec: positive.default(15),
   /** Wall-clock cap of one decode, seconds (`FRAMEWATCH_MAX_WALL_SEC`). */

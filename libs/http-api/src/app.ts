@@ -15,6 +15,7 @@ import type { Principal } from '@framewatch/auth';
 import { AuthError, FramewatchError, UsageError } from '@framewatch/errors';
 import type { Logger } from '@framewatch/observability';
 import { AnalysisStatus } from '@framewatch/pipeline';
+import { displaySource } from '@framewatch/source-rules';
 import { RESULT_ID_PATTERN } from '@framewatch/storage';
 import type { JobRecord, JobSource, JobStore, ResultStore } from '@framewatch/storage';
 import { normalizeError, problemHandler, sendProblem } from './errors';
@@ -328,7 +329,9 @@ export function jobView(job: JobRecord): AnalysisView {
     ? { upload: { name: basename(upload.path), bytes: upload.bytes, contentType: upload.contentType } }
     : s3
       ? { s3: { bucket: s3.bucket, key: s3.key } }
-      : { url: url ?? '' };
+      : // Never the query or credentials: they may hold tokens, SRT stream ids or passphrases, and
+        // other principals may list this job.
+        { url: displaySource(url ?? '') };
   return {
     id: job.id,
     status: job.status,

@@ -150,7 +150,21 @@ export const openApiDocument = {
         properties: {
           source: {
             oneOf: [
-              { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 } } },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['url'],
+                properties: {
+                  url: {
+                    type: 'string',
+                    format: 'uri',
+                    pattern: '^(https?|srt|udp)://',
+                    maxLength: 2048,
+                    description:
+                      'A file or HLS playlist over http(s), an SRT stream to call (srt://host:port, caller mode), or MPEG-TS over UDP to receive (udp://…, only where the deployment sets FRAMEWATCH_ALLOW_UDP_SOURCES). Live sources run until cancelled.',
+                  },
+                },
+              },
               {
                 type: 'object',
                 additionalProperties: false,
@@ -172,7 +186,7 @@ export const openApiDocument = {
           status: { $ref: '#/components/schemas/Status' },
           source: {
             type: 'object',
-            description: 'Exactly one of url, s3, upload; an upload is shown by name and size only.',
+            description: 'Exactly one of url, s3, upload; a URL is shown without its query or credentials, an upload by name and size only.',
             properties: {
               url: { type: 'string' },
               s3: { type: 'object', properties: { bucket: { type: 'string' }, key: { type: 'string' } } },

@@ -34,8 +34,16 @@ describe('checkSourceUrl', () => {
     expect(codeOf(() => checkSourceUrl(`https://example.com/${'a'.repeat(2100)}`))).toBe('SOURCE_REJECTED');
   });
 
-  it.each(['https://example.com/a.mp4', 'HTTP://example.com/live/index.m3u8?sig=abc'])('accepts %j', (url) => {
-    expect(checkSourceUrl(url).hostname).toBe('example.com');
+  it.each(['https://example.com/a.mp4', 'HTTP://example.com/live/index.m3u8?sig=abc', 'srt://example.com:9000?streamid=x'])('accepts %j', (url) => {
+    expect(checkSourceUrl(url)?.hostname).toBe('example.com');
+  });
+
+  it('lets udp:// through to the input rules, which decide whether listening sources are allowed', () => {
+    expect(checkSourceUrl('udp://@:5004')).toBeNull();
+  });
+
+  it.each(['srt://user:pass@example.com:9000', 'srt:/example.com:9000', 'rtmp://example.com/live', 'rtp://@:5004', 'udp:5004'])('refuses %j', (url) => {
+    expect(codeOf(() => checkSourceUrl(url))).toBe('SOURCE_REJECTED');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Parsing of `POST /v1/analyses` JSON bodies. Strict: every field is checked, unknown fields are
  * refused, and a URL source gets a cheap scheme check here before the injected input rules
- * (DNS, private addresses) run, so hostile values (RELIABILITY S1) never reach a store or ffmpeg.
+ * (DNS, private addresses, listening sources) run, so hostile values (RELIABILITY S1) never reach
+ * a store or ffmpeg.
  */
 import { SourceRejectedError, UsageError } from '@framewatch/errors';
 import type { JobSource } from '@framewatch/storage';
@@ -27,29 +28,36 @@ const UNSAFE_URL_CHARS = /[\u0000-\u0020\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+const URL_SCHEMES = /^(https?|srt|udp):\/\//i;
+const SCHEMES_TEXT = 'an http://, https://, srt:// or udp:// URL';
+
 /**
- * The cheap, synchronous part of the input rules for a remote caller's URL: only `http(s)://`
- * URLs without credentials or control characters. Everything ffmpeg would read as a protocol or
- * a local path (`file:`, `/etc/passwd`, `concat:`, `subfile,,`, `data:`, `pipe:0`, `-option`) is
- * refused here.
+ * The cheap, synchronous part of the input rules for a remote caller's URL: only `http(s)://`,
+ * `srt://` and `udp://` URLs without credentials or control characters. Everything ffmpeg would
+ * read as a protocol or a local path (`file:`, `/etc/passwd`, `concat:`, `subfile,,`, `data:`,
+ * `pipe:0`, `-option`) is refused here. The injected input rules then decide the rest: where an
+ * http(s) or srt host may be, which SRT options pass, and whether `udp://` (a port the worker
+ * would listen on) is allowed at all — by default it is not (`FRAMEWATCH_ALLOW_UDP_SOURCES`).
  *
+ * @returns the parsed URL, or null for a `udp://` source (`udp://@:5004` names a local port,
+ *   not a host, and is no WHATWG URL).
  * @throws SourceRejectedError (`SOURCE_REJECTED`) naming why.
  */
-export function checkSourceUrl(url: string): URL {
+export function checkSourceUrl(url: string): URL | null {
   if (url.length === 0) throw new SourceRejectedError('source.url is empty');
   if (url.length > MAX_URL_LENGTH) throw new SourceRejectedError(`source.url is longer than ${MAX_URL_LENGTH} characters`);
   if (url.startsWith('-')) throw new SourceRejectedError('source.url starts with "-" and would be read as an option');
   if (UNSAFE_URL_CHARS.test(url)) throw new SourceRejectedError('source.url contains whitespace or control characters');
-  if (!/^https?:\/\//i.test(url)) throw new SourceRejectedError('source.url must be an http:// or https:// URL');
+  const scheme = URL_SCHEMES.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) throw new SourceRejectedError(`source.url must be ${SCHEMES_TEXT}`);
+  if (scheme === 'udp') return null;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new SourceRejectedError('source.url is not a valid URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new SourceRejectedError('source.url must be an http:// or https:// URL');
-  }
+  if (parsed.protocol !== `${scheme}:`) throw new SourceRejectedError(`source.url must be ${SCHEMES_TEXT}`);
   if (parsed.hostname === '') throw new SourceRejectedError('source.url has no host');
   if (parsed.username !== '' || parsed.password !== '') throw new SourceRejectedError('source.url must not carry credentials');
   return parsed;

@@ -2,6 +2,7 @@ import { CancelledError, FramewatchError, toFramewatchError } from '@framewatch/
 import type { Logger } from '@framewatch/observability';
 import { renderReportHtml, runAnalysis } from '@framewatch/pipeline';
 import type { AnalysisResult, RunnerComponents, SourceRef } from '@framewatch/pipeline';
+import { displaySource } from '@framewatch/source-rules';
 import { JobEventType } from '@framewatch/storage';
 import type { JobRecord, JobStore, ResultStore } from '@framewatch/storage';
 import { createCheckpointWriter } from './checkpoints';
@@ -264,9 +265,9 @@ function observe(hook: () => void, log: Logger): void {
   }
 }
 
-/** How a job's source is named in its report: the URL, or the uploaded file's name. */
+/** How a job's source is named in its report: the URL without query or credentials (they may hold secrets), or the uploaded file's name. */
 function labelOf(job: JobRecord): string {
-  if (job.source.url) return job.source.url;
+  if (job.source.url) return displaySource(job.source.url);
   if (job.source.s3) return `s3://${job.source.s3.bucket}/${job.source.s3.key}`;
   if (job.source.upload) return 'upload';
   return job.id;

@@ -1,6 +1,6 @@
-import { DEFAULT_ALLOWED_FORMATS, buildDecodeArgs, buildProbeArgs } from './args';
+import { DEFAULT_ALLOWED_FORMATS, buildDecodeArgs, buildProbeArgs, buildSrtReaderArgs, redactArgs } from './args';
 import type { DecodeArgsPlan, FfmpegLimits } from './args';
-import type { ValidatedSource } from '@framewatch/source-rules';
+import type { ValidatedFileSource, ValidatedSrtSource, ValidatedUrlSource } from '@framewatch/source-rules';
 
 const limits: FfmpegLimits = {
   ioTimeoutSec: 15,
@@ -10,7 +10,7 @@ const limits: FfmpegLimits = {
   allowedFormats: DEFAULT_ALLOWED_FORMATS,
 };
 
-const sources: Record<string, ValidatedSource> = {
+const sources: Record<string, ValidatedFileSource | ValidatedUrlSource> = {
   file: { kind: 'file', path: '/media/clip.mp4', sizeBytes: 1, mtimeMs: 0, ffmpegInput: 'file:/media/clip.mp4', display: 'clip.mp4' },
   http: {
     kind: 'url',
@@ -125,5 +125,59 @@ describe('ffmpeg/ffprobe argv (S5)', () => {
     // A VOD playlist keeps the media-time cap of any other source.
     expect(valueOf(buildDecodeArgs({ ...live, live: false }, plans['video+audio'], limits), '-t')).toBe('21600');
     expect(valueOf(buildProbeArgs(live, limits), '-protocol_whitelist')).toBe('pipe');
+    // Time jumps in a piped stream (skipped segments, a restarted encoder) are joined up, not filled.
+    expect(valueOf(argv, '-dts_delta_threshold')).toBe('1');
+    expect(argv.indexOf('-dts_delta_threshold')).toBeLessThan(argv.indexOf('-i'));
+    expect(buildDecodeArgs(sources.file, plans['video+audio'], limits)).not.toContain('-dts_delta_threshold');
+  });
+
+  describe('the SRT reader (a caller that only remuxes to stdout)', () => {
+    const srt: ValidatedSrtSource = {
+      kind: 'srt',
+      hostname: 'sender.example.com',
+      port: 9000,
+      addresses: ['93.184.216.34'],
+      ffmpegInput: 'srt://93.184.216.34:9000',
+      options: { latencyUs: 120000, streamId: '#!::u=me,t=secret', passphrase: 'hunter2hunter2', pbkeylen: 16 },
+      display: 'srt://sender.example.com:9000',
+    };
+    const argv = buildSrtReaderArgs(srt, limits, 4);
+
+    it('is non-interactive, whitelists srt and mpegts only, and caps probing and idle reads', () => {
+      expect(argv.slice(0, 5)).toEqual(['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error']);
+      expect(valueOf(argv, '-protocol_whitelist')).toBe('srt');
+      expect(valueOf(argv, '-format_whitelist')).toBe('mpegts');
+      expect(valueOf(argv, '-probesize')).toBe('5000000');
+      expect(valueOf(argv, '-rw_timeout')).toBe('4000000');
+      expect(argv).not.toContain('-safe');
+      for (const flag of ['-protocol_whitelist', '-rw_timeout', '-mode', '-srt_streamid', '-passphrase', '-latency']) {
+        expect(argv.indexOf(flag)).toBeLessThan(argv.indexOf('-i'));
+      }
+    });
+
+    it('connects as a caller to the checked address, with the options as separate arguments', () => {
+      expect(valueOf(argv, '-mode')).toBe('caller');
+      expect(valueOf(argv, '-i')).toBe('srt://93.184.216.34:9000');
+      expect(argv.some((a) => a.includes('sender.example.com'))).toBe(false);
+      expect(valueOf(argv, '-latency')).toBe('120000');
+      expect(valueOf(argv, '-srt_streamid')).toBe('#!::u=me,t=secret');
+      expect(valueOf(argv, '-pbkeylen')).toBe('16');
+      expect(argv.slice(-9)).toEqual(['-map', '0:a?', '-c', 'copy', '-flush_packets', '1', '-f', 'mpegts', 'pipe:1']);
+      expect(valueOf(argv, '-analyzeduration')).toBe('1000000');
+    });
+
+    it('leaves out options that were not given', () => {
+      const bare = buildSrtReaderArgs({ ...srt, options: {} }, limits, 4);
+      expect(bare).not.toContain('-srt_streamid');
+      expect(bare).not.toContain('-passphrase');
+      expect(bare).not.toContain('-latency');
+    });
+
+    it('redacts the stream id and passphrase for logs', () => {
+      const shown = redactArgs(argv).join(' ');
+      expect(shown).not.toMatch(/secret|hunter2/);
+      expect(shown).toContain('-passphrase [redacted]');
+      expect(shown).toContain('-i srt://93.184.216.34:9000');
+    });
   });
 });

@@ -2,12 +2,13 @@
  * The ffmpeg and ffprobe command lines, as pure functions so that a test can snapshot every code
  * path (RELIABILITY S5). Nothing here spawns anything.
  */
-import type { ValidatedSource } from '@framewatch/source-rules';
+import type { ValidatedFileSource, ValidatedSrtSource, ValidatedUrlSource } from '@framewatch/source-rules';
 
 /**
  * A stream Framewatch reads itself and writes to ffmpeg's stdin: the MPEG-TS segments of an HLS
- * playlist, every URL of which was checked against the input rules before it was fetched.
- * ffmpeg gets `-f mpegts -i pipe:0` and the `pipe` protocol only, so it opens nothing itself.
+ * playlist, every URL of which was checked against the input rules before it was fetched, or a
+ * live UDP/SRT stream. ffmpeg gets `-f mpegts -i pipe:0` and the `pipe` protocol only, so it
+ * opens nothing itself.
  */
 export interface PipedInput {
   kind: 'pipe';
@@ -19,7 +20,7 @@ export interface PipedInput {
 }
 
 /** What one ffmpeg or ffprobe run reads: a validated file or URL, or a stream on its stdin. */
-export type FfmpegInput = ValidatedSource | PipedInput;
+export type FfmpegInput = ValidatedFileSource | ValidatedUrlSource | PipedInput;
 import { formatRational } from './timeline';
 import type { Rational } from './timeline';
 
@@ -196,6 +197,9 @@ export function buildCodecListArgs(): string[] {
  * Audio: `aresample=async=1:first_pts=0` pads a late start and fills gaps with silence so that
  * sample `n` is at `n / rate` on the same timeline as the video.
  *
+ * Piped input (HLS, UDP, SRT) gets `-dts_delta_threshold 1`: a timestamp jump of more than 1 s is a
+ * discontinuity and is closed up rather than filled (see the comment inside).
+ *
  * @example
  * buildDecodeArgs(source, { video: { streamIndex: 0, width: 320, height: 180,
  *   fps: { num: 25, den: 1 }, extractLuma: true }, audio: null }, limits);
@@ -203,7 +207,12 @@ export function buildCodecListArgs(): string[] {
 export function buildDecodeArgs(source: FfmpegInput, plan: DecodeArgsPlan, limits: FfmpegLimits): string[] {
   const threads = limits.decodeThreads === undefined ? [] : ['-threads', String(Math.max(0, Math.round(limits.decodeThreads)))];
   const skipDeblock = plan.video !== null && !plan.video.deblocked ? ['-skip_loop_filter', 'all'] : [];
-  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...threads, ...skipDeblock, ...inputArgs(source, limits)];
+  // A stream Framewatch pipes in (HLS segments, UDP, SRT) can jump in time: segments that rolled
+  // off before they were read, packets lost, an encoder restarted. Left alone, a jump shorter than
+  // ffmpeg's 10 s default would be filled with repeated frames and padded silence (a false freeze
+  // and silence); above 1 s the timeline is joined up instead, as a player does.
+  const joinJumps = source.kind === 'pipe' ? ['-dts_delta_threshold', '1'] : [];
+  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...threads, ...skipDeblock, ...joinJumps, ...inputArgs(source, limits)];
   // A live stream runs until it is stopped: no media-time cap.
   const cap = source.kind === 'pipe' && source.live ? [] : ['-t', String(limits.maxDurationSec)];
   if (plan.video) {
@@ -248,4 +257,68 @@ export function buildDecodeArgs(source: FfmpegInput, plan: DecodeArgsPlan, limit
     );
   }
   return args;
+}
+
+/**
+ * The SRT reader's argv: an ffmpeg whose only job is to be the SRT caller Node cannot be. It
+ * connects to the checked address (never the hostname), remuxes the MPEG-TS it receives without
+ * decoding (`-c copy`) and writes it to stdout, which Framewatch pipes into the decoder. Only the
+ * `srt` protocol is whitelisted (libsrt does its own UDP; ffmpeg's `udp` protocol is not used) and
+ * only the `mpegts` demuxer. The mode is always `caller`. Options that may be secrets (stream id,
+ * passphrase) are separate arguments, not part of the URL ffmpeg prints in its errors; they are
+ * still visible in the process list of the host, like any argv (see `redactArgs` for logs).
+ * `-rw_timeout` ends a connection whose peer vanished (libsrt alone would wait forever), so the
+ * caller can reconnect.
+ *
+ * @example
+ * buildSrtReaderArgs(srtSource, limits, 4);
+ * // ['-nostdin', …, '-protocol_whitelist', 'srt', …, '-mode', 'caller', '-f', 'mpegts',
+ * //  '-i', 'srt://192.0.2.10:9000', '-map', '0:v?', '-map', '0:a?', '-c', 'copy', '-flush_packets', '1',
+ * //  '-f', 'mpegts', 'pipe:1']
+ */
+export function buildSrtReaderArgs(source: ValidatedSrtSource, limits: FfmpegLimits, idleTimeoutSec: number): string[] {
+  const { latencyUs, streamId, passphrase, pbkeylen } = source.options;
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-protocol_whitelist',
+    'srt',
+    '-format_whitelist',
+    'mpegts',
+    '-probesize',
+    String(Math.round(limits.probeSizeBytes)),
+    // Only remuxing: 1 s of analysis is enough, and every (re)connection waits for it.
+    '-analyzeduration',
+    String(Math.round(Math.min(1, limits.analyzeDurationSec) * 1e6)),
+    '-rw_timeout',
+    String(Math.round(idleTimeoutSec * 1e6)),
+    '-mode',
+    'caller',
+  ];
+  if (latencyUs !== undefined) args.push('-latency', String(latencyUs));
+  // `-streamid` is an ffmpeg output option; libsrt's alias `srt_streamid` reaches the protocol.
+  if (streamId !== undefined) args.push('-srt_streamid', streamId);
+  if (passphrase !== undefined) args.push('-passphrase', passphrase);
+  if (pbkeylen !== undefined) args.push('-pbkeylen', String(pbkeylen));
+  // Each packet is flushed to the pipe as it is muxed: a low-bitrate stream would otherwise sit
+  // seconds in ffmpeg's 32 KiB output buffer and look stalled.
+  args.push('-f', 'mpegts', '-i', source.ffmpegInput, '-map', '0:v?', '-map', '0:a?', '-c', 'copy', '-flush_packets', '1', '-f', 'mpegts', 'pipe:1');
+  return args;
+}
+
+/** Arguments whose value is a secret, replaced by {@link redactArgs}. */
+const secretArgs: ReadonlySet<string> = new Set(['-srt_streamid', '-passphrase']);
+
+/**
+ * An argv as it may be logged: values of secret options (SRT stream id, passphrase) replaced.
+ *
+ * @example
+ * redactArgs(['-passphrase', 'hunter2hunter2', '-i', 'srt://192.0.2.10:9000']);
+ * // ['-passphrase', '[redacted]', '-i', 'srt://192.0.2.10:9000']
+ */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg, i) => (i > 0 && secretArgs.has(args[i - 1] as string) ? '[redacted]' : arg));
 }

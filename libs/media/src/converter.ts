@@ -7,6 +7,7 @@ import type { FrameBatch } from '@framewatch/frame-codec';
 import type { DecodeOptions, DecodeSpec, MediaConverter, MediaInfo, SourceRef } from '@framewatch/pipeline';
 import { DEFAULT_ALLOWED_FORMATS } from './args';
 import { decodeSource, isHlsSource, probeHls, sourceRules } from './decode';
+import { ParkedLiveSources, probeLive } from './live';
 import { listDecodableCodecs, probeSource } from './probe';
 import type { ConverterSettings, MediaLogger } from './settings';
 import { validateSource } from '@framewatch/source-rules';
@@ -22,6 +23,17 @@ export interface MediaConverterOptions {
   allowLocalFiles?: boolean;
   /** Accept URLs on loopback, private, link-local, CGNAT and other internal addresses. Default false. */
   allowPrivateSources?: boolean;
+  /**
+   * Accept `udp://` sources, for which the converter binds a port on this machine (the CLI sets
+   * true; the API's workers only where the deployment allows it). Default false.
+   */
+  allowUdpSources?: boolean;
+  /**
+   * Seconds without a byte from a live UDP or SRT source before it is reported `stalled` (a
+   * `signal_loss` defect); an SRT connection silent for twice as long is dropped and called
+   * again. Default 2.
+   */
+  liveStallSec?: number;
   /**
    * Seconds without progress before a source is declared stalled (SOURCE_TIMEOUT): ffmpeg's
    * `-rw_timeout` for network reads, and a Node-side watchdog on decoded output. Default 15.
@@ -56,6 +68,8 @@ export const MEDIA_CONVERTER_DEFAULTS = {
   ffprobePath: 'ffprobe',
   allowLocalFiles: false,
   allowPrivateSources: false,
+  allowUdpSources: false,
+  liveStallSec: 2,
   ioTimeoutSec: 15,
   maxWallSec: 6 * 3600,
   probeTimeoutSec: 30,
@@ -90,6 +104,7 @@ export function createMediaConverter(options: MediaConverterOptions = {}): Media
   return {
     async probe(source: SourceRef, signal?: AbortSignal): Promise<MediaInfo> {
       const validated = await validateSource(source, sourceRules(settings));
+      if (validated.kind === 'udp' || validated.kind === 'srt') return (await probeLive(settings, source.url, validated, signal)).info;
       if (isHlsSource(validated)) return (await probeHls(settings, validated, signal)).info;
       return (await probeSource(settings, validated, signal)).info;
     },
@@ -121,6 +136,8 @@ function resolveSettings(options: MediaConverterOptions): ConverterSettings {
     ffprobePath,
     allowLocalFiles: options.allowLocalFiles ?? d.allowLocalFiles,
     allowPrivateSources: options.allowPrivateSources ?? d.allowPrivateSources,
+    allowUdpSources: options.allowUdpSources ?? d.allowUdpSources,
+    liveStallSec: positive('liveStallSec', options.liveStallSec ?? d.liveStallSec),
     ioTimeoutSec,
     maxWallSec: positive('maxWallSec', options.maxWallSec ?? d.maxWallSec),
     probeTimeoutSec: positive('probeTimeoutSec', options.probeTimeoutSec ?? d.probeTimeoutSec),
@@ -138,6 +155,7 @@ function resolveSettings(options: MediaConverterOptions): ConverterSettings {
     logger: options.logger,
     lookup: options.lookup,
     recentFileProbes: new Map(),
+    parkedLive: new ParkedLiveSources(),
     decodableCodecs: () => {
       codecs ??= listDecodableCodecs(ffprobePath).catch((err: unknown) => {
         codecs = undefined;

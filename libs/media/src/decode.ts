@@ -32,7 +32,8 @@ import { probeSegment, probeSource } from './probe';
 import type { ProbedMedia } from './probe';
 import type { ConverterSettings } from './settings';
 import { classifyAddress, validateSource } from '@framewatch/source-rules';
-import type { SourceRules, ValidatedSource, ValidatedUrlSource } from '@framewatch/source-rules';
+import type { SourceRules, ValidatedLiveSource, ValidatedSource, ValidatedUrlSource } from '@framewatch/source-rules';
+import { claimLive } from './live';
 import { AUDIO_ONLY_UNIT_RATE, rationalValue, unitTime } from './timeline';
 import type { Rational } from './timeline';
 
@@ -136,6 +137,10 @@ export async function* decodeSource(
   if (signal?.aborted) throw new CancelledError();
   const validated = await validateSource(source, sourceRules(settings));
   if (signal?.aborted) throw new CancelledError();
+  if (validated.kind === 'udp' || validated.kind === 'srt') {
+    yield* decodeLive(settings, source.url, validated, spec, options);
+    return;
+  }
   if (isHlsSource(validated)) {
     yield* decodeHls(settings, validated, spec, options, startedAt);
     return;
@@ -165,6 +170,7 @@ export function sourceRules(settings: ConverterSettings): SourceRules {
   return {
     allowLocalFiles: settings.allowLocalFiles,
     allowPrivateSources: settings.allowPrivateSources,
+    allowUdpSources: settings.allowUdpSources,
     lookup: settings.lookup,
     lookupTimeoutSec: settings.ioTimeoutSec,
   };
@@ -225,6 +231,52 @@ async function* decodeHls(
     reader.stop();
     await session?.close();
     await segments.return?.().catch(() => undefined);
+  }
+}
+
+/**
+ * Decodes a live `udp://` or `srt://` MPEG-TS stream: Framewatch receives the bytes itself (see
+ * `./live`; the source the probe left open, or a new one probed now) and pipes all of them, the
+ * probed ones first, into one ffmpeg that has only the `pipe` protocol. Like live HLS it has no
+ * duration, wall-clock or idle limit: it runs until the signal aborts; a silent source is
+ * reported through `stalled` and `resumed` events instead (an SRT connection is called again
+ * meanwhile).
+ */
+async function* decodeLive(
+  settings: ConverterSettings,
+  url: string,
+  validated: ValidatedLiveSource,
+  spec: DecodeSpec,
+  options: DecodeOptions,
+): AsyncGenerator<FrameBatch, void, undefined> {
+  const { signal, streamId } = options;
+  const { live, probed } = await claimLive(settings, url, validated, options.onSourceEvent, signal);
+  let session: DecodeSession | null = null;
+  try {
+    if (signal?.aborted) throw new CancelledError();
+    const plan = planDecode(probed, spec, settings.maxFramePixels);
+    if (!plan.args.video && !plan.args.audio) {
+      yield { streamId, seq: 0, startSec: 0, endSec: 0, video: [], audio: [], final: true };
+      return;
+    }
+    const feed = async (stdin: Writable): Promise<void> => {
+      for (;;) {
+        const bytes = await live.queue.take();
+        if (bytes === null) break;
+        await writeChunk(stdin, bytes);
+      }
+      stdin.end();
+    };
+    session = new DecodeSession(settings, live.input, plan, streamId, Infinity, signal, feed);
+    for (;;) {
+      const batch = await session.next();
+      if (batch === null) return;
+      yield batch;
+    }
+  } finally {
+    // The socket or the reader first, so nothing new is fed to a decoder being stopped.
+    await live.close();
+    await session?.close();
   }
 }
 

@@ -67,4 +67,18 @@ describe('redactUrls', () => {
   it('drops credentials and query strings from URLs in log text', () => {
     expect(redactUrls('open https://u:p@h.example/a/b.mp4?sig=1&x=2 failed')).toBe('open https://h.example/a/b.mp4 failed');
   });
+
+  it('drops SRT stream ids and passphrases, and keeps udp://@:port readable', () => {
+    expect(redactUrls('open srt://h.example:9000?streamid=secret&passphrase=0123456789 failed')).toBe('open srt://h.example:9000 failed');
+    expect(redactUrls('listening on udp://@:5004?localaddr=1.2.3.4')).toBe('listening on udp://@:5004');
+  });
+});
+
+describe('classifyFfmpegFailure: the SRT reader', () => {
+  it('names a failed SRT call without the address ffmpeg was given', () => {
+    const srt = { display: 'srt://sender.example.com:9000', ffmpegInput: 'srt://192.0.2.10:9000' };
+    const err = classifyFfmpegFailure('[srt @ 0x55] Connection to srt://192.0.2.10:9000 failed: Input/output error\nsrt://192.0.2.10:9000: Input/output error', srt, 'probe');
+    expect(err.code).toBe('INPUT_NOT_FOUND');
+    expect(err.message).toBe('srt://sender.example.com:9000 could not be read (the SRT connection failed)');
+  });
 });

@@ -60,6 +60,12 @@ const rules: readonly Rule[] = [
     message: (d, m) => `${d} could not be read (${m[1].toLowerCase()})`,
   },
   {
+    // libsrt's caller: nobody answered, or the listener refused (wrong stream id or passphrase).
+    code: 'INPUT_NOT_FOUND',
+    pattern: /Connection to \S+ failed/,
+    message: (d) => `${d} could not be read (the SRT connection failed)`,
+  },
+  {
     code: 'INPUT_NOT_FOUND',
     pattern: /No such file or directory/,
     message: (d) => `${d} does not exist`,
@@ -108,7 +114,7 @@ const rules: readonly Rule[] = [
  * | `Protocol 'x' not on whitelist` | SOURCE_REJECTED |
  * | `Format not on whitelist` | INPUT_UNSUPPORTED |
  * | `Connection timed out` (`-rw_timeout`) | SOURCE_TIMEOUT |
- * | `Server returned 4xx/5xx`, refused, reset, TLS failure, no such file, permission denied | INPUT_NOT_FOUND |
+ * | `Server returned 4xx/5xx`, refused, reset, TLS failure, SRT connection failed, no such file, permission denied | INPUT_NOT_FOUND |
  * | `Decoder (codec x) not found` | INPUT_UNSUPPORTED |
  * | `moov atom not found` with a low-score detection warning (probe) | INPUT_NOT_MEDIA |
  * | `moov atom not found` | INPUT_TRUNCATED |
@@ -157,9 +163,12 @@ function makeError(code: ErrorCode, message: string, cause: Error): FramewatchEr
   }
 }
 
-/** Drops query strings and credentials from any URL in a log text: they often carry tokens. */
+/**
+ * Drops query strings and credentials from any http(s), srt or udp URL in a log text: they often
+ * carry tokens, SRT stream ids and passphrases.
+ */
 export function redactUrls(text: string): string {
-  return text.replace(/\b(https?:\/\/)(?:[^\s/@]*@)?([^\s?#'"]*)(?:\?[^\s'"]*)?/g, '$1$2');
+  return text.replace(/\b((?:https?|srt|udp):\/\/)(?:[^\s/@]+@)?([^\s?#'"]*)(?:\?[^\s'"]*)?/gi, '$1$2');
 }
 
 function lastLines(text: string, count: number): string {

@@ -3,7 +3,7 @@ import type { MediaConverterOptions } from './converter';
 
 /**
  * The converter options an app derives from its validated configuration; the app adds what
- * depends on who calls it (`allowLocalFiles`, a logger).
+ * depends on who calls it (`allowLocalFiles`, a logger; the CLI also `allowUdpSources`).
  *
  * @example
  * const converter = createMediaConverter({ ...mediaOptionsFromConfig(config), allowLocalFiles: true, logger: log });
@@ -13,6 +13,8 @@ export function mediaOptionsFromConfig(config: FramewatchConfig): MediaConverter
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     allowPrivateSources: config.allowPrivateSources,
+    allowUdpSources: config.allowUdpSources,
+    liveStallSec: config.liveStallSec,
     ioTimeoutSec: config.ioTimeoutSec,
     maxWallSec: config.maxWallSec,
     maxDurationSec: config.maxDurationSec,

@@ -104,6 +104,36 @@ describe('HLS sources', () => {
     }
   });
 
+  it('joins the timeline up where segments are missing, without repeated frames or padded silence', async () => {
+    // Segments 3–5 missing (as when a live reader falls behind and they roll off): a 3 s jump in
+    // the timestamps, which ffmpeg would otherwise fill with 3 s of one frame (a false freeze)
+    // and 3 s of silence.
+    const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0'];
+    for (const i of [0, 1, 2, 6, 7]) lines.push('#EXTINF:1.0,', `seg00${i}.ts`);
+    const server = await site(vodDir, { '/gap.m3u8': () => ({ status: 200, body: [...lines, '#EXT-X-ENDLIST', ''].join('\n') }) });
+    try {
+      let frames = 0;
+      let chunks = 0;
+      let repeated = 0;
+      let previous: Uint8Array | null = null;
+      for await (const batch of converter.decode({ url: `${server.url}/gap.m3u8` }, spec, { streamId: 'gap' })) {
+        chunks += batch.audio.length;
+        for (const frame of batch.video) {
+          const luma = frame.planes[0] as Uint8Array;
+          if (previous && Buffer.compare(previous, luma) === 0) repeated++;
+          previous = Uint8Array.from(luma);
+          frames++;
+        }
+      }
+      // 5 s of media: 125 frames and chunks (one more at most), not 200.
+      expect(Math.abs(frames - 125)).toBeLessThanOrEqual(1);
+      expect(Math.abs(chunks - 125)).toBeLessThanOrEqual(1);
+      expect(repeated).toBeLessThanOrEqual(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('S2: refuses a segment on another internal server (and file://); the internal server is never hit', async () => {
     const internal = await site(null, { '/secret.ts': () => ({ status: 200, body: 'secret' }) });
     const playlist = (uri: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.0,\nseg000.ts\n#EXTINF:1.0,\n${uri}\n#EXT-X-ENDLIST\n`;

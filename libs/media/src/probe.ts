@@ -7,7 +7,7 @@ import { buildCodecListArgs, buildProbeArgs } from './args';
 import { runCollected } from './child';
 import { classifyFfmpegFailure } from './errors';
 import type { ConverterSettings } from './settings';
-import type { ValidatedSource } from '@framewatch/source-rules';
+import type { ValidatedFileSource, ValidatedUrlSource } from '@framewatch/source-rules';
 import type { FfmpegInput, PipedInput } from './args';
 import { parseRational, rationalValue } from './timeline';
 import type { Rational } from './timeline';
@@ -51,7 +51,7 @@ const fileProbeReuse = { ttlMs: 30_000, maxEntries: 32 } as const;
  * Probes a source; a local file probed moments ago with the same size and mtime reuses that
  * result (the runner's probe and the decode's plan need the same facts). URLs are always probed.
  */
-export function probeSource(settings: ConverterSettings, source: ValidatedSource, signal?: AbortSignal): Promise<ProbedMedia> {
+export function probeSource(settings: ConverterSettings, source: ValidatedFileSource | ValidatedUrlSource, signal?: AbortSignal): Promise<ProbedMedia> {
   if (source.kind !== 'file') return runProbe(settings, source, signal);
   const key = `${source.path}\0${source.sizeBytes}\0${source.mtimeMs}`;
   const now = performance.now();
@@ -113,6 +113,15 @@ async function runProbe(
 export async function probeSegment(settings: ConverterSettings, input: PipedInput, segment: Buffer, signal?: AbortSignal): Promise<ProbedMedia> {
   const probed = await runProbe(settings, input, signal, segment);
   return { ...probed, info: { ...probed.info, formatName: 'hls', durationSec: null } };
+}
+
+/**
+ * Probes the first bytes received from a live UDP or SRT stream, piped to ffprobe's stdin. The
+ * result has `formatName` `mpegts` and no duration: the stream has no end.
+ */
+export async function probeLiveBytes(settings: ConverterSettings, input: PipedInput, head: Buffer, signal?: AbortSignal): Promise<ProbedMedia> {
+  const probed = await runProbe(settings, input, signal, head);
+  return { ...probed, info: { ...probed.info, formatName: 'mpegts', durationSec: null } };
 }
 
 async function checkProbe(parsed: FfprobeOutput, display: string, settings: ConverterSettings): Promise<ProbedMedia> {

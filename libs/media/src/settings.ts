@@ -3,6 +3,7 @@
  */
 import type { Logger } from '@framewatch/observability';
 import type { FfmpegLimits } from './args';
+import type { ParkedLiveSources } from './live';
 import type { ProbedMedia } from './probe';
 import type { LookupFunction } from '@framewatch/source-rules';
 
@@ -15,6 +16,9 @@ export interface ConverterSettings {
   ffprobePath: string;
   allowLocalFiles: boolean;
   allowPrivateSources: boolean;
+  allowUdpSources: boolean;
+  /** Seconds without a byte from a UDP or SRT source before it is reported `stalled`. */
+  liveStallSec: number;
   ioTimeoutSec: number;
   maxWallSec: number;
   probeTimeoutSec: number;
@@ -28,6 +32,8 @@ export interface ConverterSettings {
    * same facts, and a second ffprobe of an unchanged file would only cost CPU.
    */
   recentFileProbes: Map<string, { at: number; probed: Promise<ProbedMedia> }>;
+  /** Live UDP/SRT sources the probe left open for the decode that follows (see `./live`). */
+  parkedLive: ParkedLiveSources;
   /** Codec names this ffprobe can decode, listed once per converter and cached. */
   decodableCodecs: () => Promise<ReadonlySet<string>>;
 }

@@ -1,5 +1,5 @@
 import type { FramewatchError } from '@framewatch/errors';
-import { classifyAddress, validateSource } from './source';
+import { classifyAddress, displaySource, validateSource } from './source';
 import type { LookupFunction, SourceRules } from './source';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,6 +168,128 @@ describe('validateSource: local files (S8)', () => {
     const err = await rejection('/dev/zero', cli);
     expect(err.code).toBe('INPUT_NOT_FOUND');
     expect(err.message).toMatch(/not a regular file/);
+  });
+});
+
+describe('validateSource: udp:// (a port Framewatch listens on)', () => {
+  const udp: SourceRules = { ...api, allowUdpSources: true };
+
+  it('refuses udp:// unless the rules allow listening sources (the API by default)', async () => {
+    for (const rules of [api, cli]) {
+      const err = await rejection('udp://@:5004', rules);
+      expect(err.code).toBe('SOURCE_REJECTED');
+      expect(err.detail).toMatchObject({ reason: 'listen' });
+    }
+  });
+
+  it.each([
+    ['udp://127.0.0.1:5004', { family: 'udp4', bindAddress: '127.0.0.1', port: 5004, group: null, display: 'udp://127.0.0.1:5004' }],
+    ['udp://@:5004', { family: 'udp4', bindAddress: '0.0.0.0', port: 5004, group: null, display: 'udp://@:5004' }],
+    ['UDP://:5004/', { bindAddress: '0.0.0.0', port: 5004 }],
+    ['udp://239.1.2.3:5004', { bindAddress: '0.0.0.0', group: '239.1.2.3', localAddress: null, display: 'udp://239.1.2.3:5004' }],
+    ['udp://@239.1.2.3:5004?localaddr=127.0.0.1&buffer_size=1048576', { group: '239.1.2.3', localAddress: '127.0.0.1', bufferSize: 1048576 }],
+    ['udp://[::1]:5004', { family: 'udp6', bindAddress: '::1', group: null, display: 'udp://[::1]:5004' }],
+    ['udp://[ff15::1]:5004', { family: 'udp6', bindAddress: '::', group: 'ff15::1' }],
+  ])('reads %s', async (url, expected) => {
+    // No DNS: the address is where to listen, never a name to resolve.
+    const lookup = fakeDns({});
+    expect(await validateSource(url, { ...udp, lookup })).toMatchObject({ kind: 'udp', ...expected });
+    expect(lookup.asked).toEqual([]);
+  });
+
+  it.each([
+    ['udp://localhost:5004', 'syntax'],
+    ['udp://2130706433:5004', 'syntax'],
+    ['udp://127.0.0.1', 'syntax'],
+    ['udp://127.0.0.1:0', 'syntax'],
+    ['udp://127.0.0.1:70000', 'syntax'],
+    ['udp://127.0.0.1:5004/path', 'syntax'],
+    ['udp://127.0.0.1:5004?localaddr=127.0.0.1', 'option'],
+    ['udp://239.1.2.3:5004?localaddr=::1', 'option'],
+    ['udp://@:5004?fifo_size=1000000', 'option'],
+    ['udp://@:5004?buffer_size=1', 'option'],
+    ['udp://@:5004?buffer_size=65536&buffer_size=65536', 'option'],
+  ])('refuses %s (%s)', async (url, reason) => {
+    const err = await rejection(url, udp);
+    expect(err.code).toBe('SOURCE_REJECTED');
+    expect(err.detail).toMatchObject({ reason });
+  });
+});
+
+describe('validateSource: srt:// (caller mode, checked like http)', () => {
+  const lookup = fakeDns({ 'sender.example.com': ['93.184.216.34'], 'inside.example.com': ['10.0.0.9'] });
+
+  it('connects ffmpeg to the checked address, never the name, and keeps options out of the URL', async () => {
+    const src = await validateSource('SRT://Sender.Example.com:9000?latency=200000&streamid=%23!%3A%3Ar%3Dlive%2Cu%3Dme&passphrase=0123456789abc&pbkeylen=32', {
+      ...api,
+      lookup,
+    });
+    expect(src).toEqual({
+      kind: 'srt',
+      hostname: 'sender.example.com',
+      port: 9000,
+      addresses: ['93.184.216.34'],
+      ffmpegInput: 'srt://93.184.216.34:9000',
+      options: { latencyUs: 200000, streamId: '#!::r=live,u=me', passphrase: '0123456789abc', pbkeylen: 32 },
+      display: 'srt://sender.example.com:9000',
+    });
+  });
+
+  it('accepts mode=caller and an IPv6 literal', async () => {
+    const src = await validateSource('srt://[2606:2800:220:1::1]:9000?mode=caller', api);
+    expect(src).toMatchObject({ kind: 'srt', ffmpegInput: 'srt://[2606:2800:220:1::1]:9000', options: {} });
+  });
+
+  it.each([
+    ['srt://127.0.0.1:9000', 'loopback'],
+    ['srt://inside.example.com:9000', 'private'],
+    ['srt://169.254.169.254:9000', 'link-local'],
+  ])('refuses %s, a %s destination, unless private sources are allowed', async (url, cls) => {
+    const err = await rejection(url, { ...api, lookup });
+    expect(err.code).toBe('SOURCE_REJECTED');
+    expect(err.detail).toMatchObject({ reason: 'destination', addressClass: cls });
+    await expect(validateSource(url, { ...api, lookup, allowPrivateSources: true })).resolves.toMatchObject({ kind: 'srt' });
+  });
+
+  it.each([
+    ['srt://sender.example.com:9000?mode=listener', 'mode'],
+    ['srt://sender.example.com:9000?mode=rendezvous', 'mode'],
+    ['srt://sender.example.com:9000?listen_timeout=1', 'option'],
+    ['srt://sender.example.com:9000?localport=9000', 'option'],
+    ['srt://sender.example.com:9000?latency=-1', 'option'],
+    ['srt://sender.example.com:9000?latency=1e3', 'option'],
+    ['srt://sender.example.com:9000?passphrase=short', 'option'],
+    ['srt://sender.example.com:9000?pbkeylen=16', 'option'],
+    ['srt://sender.example.com:9000?streamid=a&streamid=b', 'option'],
+    ['srt://sender.example.com:9000?streamid=a%00b', 'option'],
+    ['srt://sender.example.com', 'syntax'],
+    ['srt://sender.example.com:9000/path', 'syntax'],
+    ['srt://me:pw@sender.example.com:9000', 'syntax'],
+  ])('refuses %s (%s) before any DNS lookup', async (url, reason) => {
+    const counted = fakeDns({ 'sender.example.com': ['93.184.216.34'] });
+    const err = await rejection(url, { ...api, lookup: counted });
+    expect(err.code).toBe('SOURCE_REJECTED');
+    expect(err.detail).toMatchObject({ reason });
+    expect(counted.asked).toEqual([]);
+  });
+
+  it('never quotes a refused secret in the message', async () => {
+    const err = await rejection('srt://sender.example.com:9000?passphrase=tooShort1&streamid=hunter2-secret', { ...api, lookup });
+    expect(err.message).not.toMatch(/tooShort1|hunter2/);
+    const mode = await rejection('srt://sender.example.com:9000?streamid=hunter2-secret&mode=listener', { ...api, lookup });
+    expect(mode.message).not.toMatch(/hunter2/);
+  });
+});
+
+describe('displaySource', () => {
+  it.each([
+    ['srt://sender.example.com:9000?streamid=secret&passphrase=0123456789', 'srt://sender.example.com:9000'],
+    ['https://user:pw@cdn.example.com/live/index.m3u8?token=abc#x', 'https://cdn.example.com/live/index.m3u8'],
+    ['udp://@:5004', 'udp://@:5004'],
+    ['udp://@239.1.2.3:5004?localaddr=10.0.0.1', 'udp://@239.1.2.3:5004'],
+    ['clips/a?b.mp4', 'clips/a?b.mp4'],
+  ])('shows %s as %s', (raw, shown) => {
+    expect(displaySource(raw)).toBe(shown);
   });
 });
 

@@ -28,6 +28,12 @@ export interface SourceRules {
   allowLocalFiles: boolean;
   /** Accept URLs whose host resolves to loopback, private, link-local, CGNAT or other internal addresses. */
   allowPrivateSources: boolean;
+  /**
+   * Accept `udp://` sources, which make Framewatch bind a port (and join a multicast group) on
+   * the machine it runs on. The CLI does; the HTTP API only where the deployment says so.
+   * Default false.
+   */
+  allowUdpSources?: boolean;
   /** DNS lookup; defaults to the system resolver. */
   lookup?: LookupFunction;
   /** Give up resolving a hostname after this many seconds (SOURCE_TIMEOUT). Default 10. */
@@ -61,8 +67,61 @@ export interface ValidatedUrlSource {
   display: string;
 }
 
-/** A source that passed {@link validateSource}; the only kind the converter hands to ffmpeg. */
-export type ValidatedSource = ValidatedFileSource | ValidatedUrlSource;
+/**
+ * A `udp://` MPEG-TS input that passed the rules. Framewatch receives the datagrams itself
+ * (`node:dgram`); ffmpeg never sees the URL.
+ */
+export interface ValidatedUdpSource {
+  kind: 'udp';
+  /** Socket type: `udp6` for an IPv6 address, `udp4` otherwise. */
+  family: 'udp4' | 'udp6';
+  /** Address the socket binds: a local unicast address, or the wildcard (`@:port`, multicast). */
+  bindAddress: string;
+  port: number;
+  /** Multicast group joined after binding, or null for unicast. */
+  group: string | null;
+  /** Interface address of the multicast join (`?localaddr=`), or null for the system's choice. */
+  localAddress: string | null;
+  /** Socket receive buffer in bytes (`?buffer_size=`), or null for Framewatch's default. */
+  bufferSize: number | null;
+  /** `udp://address:port` (`udp://@:port` for every interface). */
+  display: string;
+}
+
+/** The SRT options a caller may set in the URL query; anything else is refused. */
+export interface SrtCallerOptions {
+  /** Receiver latency, microseconds (ffmpeg's `latency`, as in its own SRT URLs). */
+  latencyUs?: number;
+  /** Stream id sent to the listener (it may carry a secret: never shown). */
+  streamId?: string;
+  /** Encryption passphrase, 10–79 characters (never shown). */
+  passphrase?: string;
+  /** Key length in bytes with a passphrase: 16, 24 or 32. */
+  pbkeylen?: 16 | 24 | 32;
+}
+
+/** An `srt://` URL in caller mode that passed the rules, as http(s) URLs do. */
+export interface ValidatedSrtSource {
+  kind: 'srt';
+  hostname: string;
+  port: number;
+  /** Every address the hostname resolved to at validation time. */
+  addresses: readonly string[];
+  /**
+   * What ffmpeg connects to: `srt://<checked address>:<port>`, never the hostname, so DNS cannot
+   * answer differently between the check and the connection. No query: options go separately.
+   */
+  ffmpegInput: string;
+  options: SrtCallerOptions;
+  /** `srt://host:port`: the query (stream id, passphrase) never reaches messages. */
+  display: string;
+}
+
+/** A live MPEG-TS source Framewatch reads itself and pipes to the decoder. */
+export type ValidatedLiveSource = ValidatedUdpSource | ValidatedSrtSource;
+
+/** A source that passed {@link validateSource}. */
+export type ValidatedSource = ValidatedFileSource | ValidatedUrlSource | ValidatedLiveSource;
 
 /** Address classes refused unless `allowPrivateSources`; the key names the class in messages. */
 const blockedRanges = {
@@ -131,8 +190,23 @@ export function classifyAddress(address: string): AddressClass | null {
   return null;
 }
 
-/** Schemes ffmpeg would otherwise interpret; only http and https are ever accepted. */
-const allowedSchemes = ['http:', 'https:'] as const;
+/** Schemes ffmpeg would otherwise interpret; only these are ever accepted. */
+const allowedSchemes = ['http:', 'https:', 'srt:', 'udp:'] as const;
+
+// Multicast ranges: a udp:// address in one of them is a group to join, not an address to bind.
+const multicast = new BlockList();
+multicast.addSubnet('224.0.0.0', 4, 'ipv4');
+multicast.addSubnet('ff00::', 8, 'ipv6');
+
+/** Limits of the live-source URL options. */
+const LIVE_LIMITS = {
+  /** `udp://@host:port` with an optional `/` and query; the host is an IP literal or empty. */
+  udpUrl: /^udp:\/\/@?(\[[0-9A-Fa-f:.]+\]|[0-9.]*):(\d{1,5})\/?(?:\?(.*))?$/i,
+  udpBufferBytes: { min: 64 * 1024, max: 64 * 1024 * 1024 },
+  srtMaxLatencyUs: 60_000_000,
+  srtMaxStreamIdChars: 512,
+  srtPassphraseChars: { min: 10, max: 79 },
+} as const;
 
 // ffmpeg treats `name:` (and `subfile,,opts,:`) as a protocol prefix, so anything shaped like that
 // is a URL to us, never a local path.
@@ -142,10 +216,11 @@ const defaultLookupTimeoutSec = 10;
 
 /**
  * Checks a source against the input rules before anything is spawned, and returns what ffmpeg
- * may be given. Local paths (only with `allowLocalFiles`) must name a non-empty regular file;
- * URLs must be `http:` or `https:` and every address their host resolves to must be public
- * (unless `allowPrivateSources`). Everything else (`file:`, `concat:`, `subfile,…:`, `data:`,
- * `pipe:`, other schemes, values starting with `-`) is refused.
+ * (or Framewatch's own reader) may be given. Local paths (only with `allowLocalFiles`) must name
+ * a non-empty regular file; `http:`, `https:` and `srt:` (caller mode, allow-listed options)
+ * URLs must have every address their host resolves to public (unless `allowPrivateSources`);
+ * `udp:` sources (a port to listen on) need `allowUdpSources`. Everything else (`file:`,
+ * `concat:`, `subfile,…:`, `data:`, `pipe:`, other schemes, values starting with `-`) is refused.
  *
  * @throws SourceRejectedError (SOURCE_REJECTED) when a rule refuses the source.
  * @throws InputError INPUT_NOT_FOUND (missing, unreadable, not a regular file, unresolvable host)
@@ -170,16 +245,19 @@ export async function validateSource(source: { url: string } | string, rules: So
     throw new SourceRejectedError(`source "${truncate(raw)}" starts with "-" and would be read as an ffmpeg option`);
   }
   const scheme = schemePrefix.exec(raw);
-  if (scheme) return validateUrl(raw, scheme[1].split(',')[0].toLowerCase(), rules);
-  return validateLocalFile(raw, rules);
-}
-
-async function validateUrl(raw: string, scheme: string, rules: SourceRules): Promise<ValidatedUrlSource> {
-  if (!(allowedSchemes as readonly string[]).includes(`${scheme}:`)) {
-    throw new SourceRejectedError(`the "${scheme}:" scheme is not allowed; use an http(s) URL`, {
-      detail: { reason: 'scheme', scheme },
+  if (!scheme) return validateLocalFile(raw, rules);
+  const name = scheme[1].split(',')[0].toLowerCase();
+  if (!(allowedSchemes as readonly string[]).includes(`${name}:`)) {
+    throw new SourceRejectedError(`the "${name}:" scheme is not allowed; use an http(s), srt or udp URL`, {
+      detail: { reason: 'scheme', scheme: name },
     });
   }
+  if (name === 'udp') return validateUdp(raw, rules);
+  if (name === 'srt') return validateSrt(raw, rules);
+  return validateUrl(raw, rules);
+}
+
+async function validateUrl(raw: string, rules: SourceRules): Promise<ValidatedUrlSource> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -192,6 +270,12 @@ async function validateUrl(raw: string, scheme: string, rules: SourceRules): Pro
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (hostname === '') throw new SourceRejectedError(`${display} has no host`, { detail: { reason: 'syntax' } });
 
+  const addresses = await checkDestination(hostname, display, rules);
+  return { kind: 'url', protocol, hostname, addresses, ffmpegInput: url.href, display };
+}
+
+/** Resolves a host (unless it is an IP literal) and refuses internal addresses unless allowed. */
+async function checkDestination(hostname: string, display: string, rules: SourceRules): Promise<string[]> {
   const addresses = isIP(hostname) ? [hostname] : await resolveAll(hostname, display, rules);
   if (!rules.allowPrivateSources) {
     for (const address of addresses) {
@@ -203,7 +287,181 @@ async function validateUrl(raw: string, scheme: string, rules: SourceRules): Pro
       }
     }
   }
-  return { kind: 'url', protocol, hostname, addresses, ffmpegInput: url.href, display };
+  return addresses;
+}
+
+/**
+ * `udp://[@][address]:port[?localaddr=IP&buffer_size=N]`: an IP literal or nothing (every
+ * interface); a multicast address is a group joined on the wildcard address. Hostnames are
+ * refused: the address names where Framewatch listens, not a server to resolve.
+ */
+function validateUdp(raw: string, rules: SourceRules): ValidatedUdpSource {
+  if (rules.allowUdpSources !== true) {
+    throw new SourceRejectedError('udp:// sources make this service listen on a network port and are not allowed here', {
+      detail: { reason: 'listen' },
+    });
+  }
+  const match = LIVE_LIMITS.udpUrl.exec(raw.split('#')[0] ?? '');
+  if (!match) {
+    throw new SourceRejectedError('a udp:// source must be udp://ADDRESS:PORT or udp://@:PORT with an IP address (no hostname, no path)', {
+      detail: { reason: 'syntax' },
+    });
+  }
+  const [, hostPart = '', portText = '', query] = match;
+  const host = hostPart.startsWith('[') ? hostPart.slice(1, -1) : hostPart;
+  const port = Number(portText);
+  const version = host === '' ? 4 : isIP(host);
+  if (version === 0) throw new SourceRejectedError(`"${truncate(host)}" is not an IP address`, { detail: { reason: 'syntax' } });
+  if (!(port >= 1 && port <= 65535)) {
+    throw new SourceRejectedError('a udp:// port must be between 1 and 65535', { detail: { reason: 'syntax' } });
+  }
+  const family = version === 6 ? 'udp6' : 'udp4';
+  const wildcard = version === 6 ? '::' : '0.0.0.0';
+  const isGroup = host !== '' && multicast.check(host, version === 6 ? 'ipv6' : 'ipv4');
+  const display = `udp://${host === '' ? '@' : hostPart}:${port}`;
+
+  let localAddress: string | null = null;
+  let bufferSize: number | null = null;
+  for (const [key, value] of queryEntries(query ?? '', display)) {
+    if (key === 'localaddr') {
+      if (!isGroup) throw optionRefused(display, key, 'only applies to a multicast group');
+      if (isIP(value) !== version) throw optionRefused(display, key, `must be an IPv${version} address`);
+      localAddress = value;
+    } else if (key === 'buffer_size') {
+      const bytes = Number(value);
+      const { min, max } = LIVE_LIMITS.udpBufferBytes;
+      if (!Number.isInteger(bytes) || bytes < min || bytes > max) {
+        throw optionRefused(display, key, `must be an integer between ${min} and ${max}`);
+      }
+      bufferSize = bytes;
+    } else {
+      throw optionRefused(display, key, 'is not supported (allowed: localaddr, buffer_size)');
+    }
+  }
+  return {
+    kind: 'udp',
+    family,
+    bindAddress: isGroup || host === '' ? wildcard : host,
+    port,
+    group: isGroup ? host : null,
+    localAddress,
+    bufferSize,
+    display,
+  };
+}
+
+/**
+ * `srt://host:port[?mode=caller&latency=µs&streamid=…&passphrase=…&pbkeylen=16|24|32]`: caller
+ * mode only (Framewatch connects to the sender), the host checked as an http(s) host is, and a
+ * short allow-list of options: a listener or rendezvous mode, or any other libsrt option, is
+ * refused rather than passed to ffmpeg.
+ */
+async function validateSrt(raw: string, rules: SourceRules): Promise<ValidatedSrtSource> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new SourceRejectedError('source is not a valid srt:// URL', { cause, detail: { reason: 'syntax' } });
+  }
+  // srt: is not a WHATWG special scheme, so the host is kept as written: lower-case it here.
+  const host = url.host.toLowerCase();
+  const hostname = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const display = `srt://${host}`;
+  if (url.username !== '' || url.password !== '') {
+    throw new SourceRejectedError(`${display} must not carry credentials; SRT takes a passphrase option`, { detail: { reason: 'syntax' } });
+  }
+  if (hostname === '') throw new SourceRejectedError('an srt:// source has no host', { detail: { reason: 'syntax' } });
+  if (url.pathname !== '' && url.pathname !== '/') {
+    throw new SourceRejectedError(`${display} must not have a path`, { detail: { reason: 'syntax' } });
+  }
+  const port = Number(url.port);
+  if (url.port === '' || !(port >= 1 && port <= 65535)) {
+    throw new SourceRejectedError(`${display} needs a port between 1 and 65535`, { detail: { reason: 'syntax' } });
+  }
+
+  const options: SrtCallerOptions = {};
+  for (const [key, value] of queryEntries(url.search.replace(/^\?/, ''), display)) {
+    switch (key) {
+      case 'mode':
+        if (value !== 'caller') {
+          throw optionRefused(display, key, 'must be "caller": Framewatch connects to the sender and never listens', 'mode');
+        }
+        break;
+      case 'latency': {
+        const us = Number(value);
+        if (!/^\d+$/.test(value) || us > LIVE_LIMITS.srtMaxLatencyUs) {
+          throw optionRefused(display, key, `must be 0–${LIVE_LIMITS.srtMaxLatencyUs} microseconds`);
+        }
+        options.latencyUs = us;
+        break;
+      }
+      case 'streamid':
+        if (value.length === 0 || value.length > LIVE_LIMITS.srtMaxStreamIdChars || hasControlChars(value)) {
+          throw optionRefused(display, key, `must be 1–${LIVE_LIMITS.srtMaxStreamIdChars} printable characters`);
+        }
+        options.streamId = value;
+        break;
+      case 'passphrase': {
+        const { min, max } = LIVE_LIMITS.srtPassphraseChars;
+        if (value.length < min || value.length > max || hasControlChars(value)) {
+          throw optionRefused(display, key, `must be ${min}–${max} printable characters`);
+        }
+        options.passphrase = value;
+        break;
+      }
+      case 'pbkeylen':
+        if (value !== '16' && value !== '24' && value !== '32') throw optionRefused(display, key, 'must be 16, 24 or 32');
+        options.pbkeylen = Number(value) as 16 | 24 | 32;
+        break;
+      default:
+        throw optionRefused(display, key, 'is not supported (allowed: mode=caller, latency, streamid, passphrase, pbkeylen)');
+    }
+  }
+  if (options.pbkeylen !== undefined && options.passphrase === undefined) throw optionRefused(display, 'pbkeylen', 'needs a passphrase');
+
+  const addresses = await checkDestination(hostname, display, rules);
+  const address = addresses[0] as string;
+  const target = isIP(address) === 6 ? `[${address}]` : address;
+  return { kind: 'srt', hostname, port, addresses, ffmpegInput: `srt://${target}:${port}`, options, display };
+}
+
+/** The decoded `key=value` pairs of a query; a key given twice is refused (which one would win?). */
+function queryEntries(query: string, display: string): [string, string][] {
+  const entries: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (seen.has(key)) throw optionRefused(display, key, 'is given more than once');
+    seen.add(key);
+    entries.push([key, value]);
+  }
+  return entries;
+}
+
+/** The error for a refused URL option; its value is never quoted (it may be a secret). */
+function optionRefused(display: string, key: string, why: string, reason = 'option'): SourceRejectedError {
+  const shown = /^[A-Za-z0-9_-]{1,32}$/.test(key) ? key : truncate(encodeURIComponent(key));
+  return new SourceRejectedError(`${display}: the "${shown}" option ${why}`, { detail: { reason, option: shown } });
+}
+
+function hasControlChars(text: string): boolean {
+  return [...text].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+}
+
+/**
+ * How a source given by a user may be shown in logs, messages and reports: a URL without
+ * credentials, query or fragment (they often carry tokens, SRT stream ids and passphrases); a
+ * local path as given. Synchronous and total, for places that must name a source that may not
+ * even be valid.
+ *
+ * @example
+ * displaySource('srt://sender.example:9000?streamid=#!::u=me,t=secret'); // 'srt://sender.example:9000'
+ * displaySource('clips/a.mp4'); // 'clips/a.mp4'
+ */
+export function displaySource(raw: string): string {
+  if (!schemePrefix.test(raw)) return raw;
+  const end = raw.search(/[?#]/);
+  const base = end === -1 ? raw : raw.slice(0, end);
+  return base.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]+@/, '$1');
 }
 
 async function resolveAll(hostname: string, display: string, rules: SourceRules): Promise<string[]> {

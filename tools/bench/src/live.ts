@@ -10,18 +10,25 @@
  * - keeping up: each stream's distance behind its live capture clock, at 10 s and at the end;
  *   a stream falls behind when that distance grows by more than one segment;
  * - alert latency: from the publication of the segment that completes a defect's minimum
- *   duration (black 1 s, silence 2 s: before it, nobody can know) to the aggregator's
- *   `onDefectOpened` for it;
+ *   duration (black 1 s, silence 2 s: before it, nobody can know) to the delivery of its
+ *   "opened" alert: the monolith's Notifier (log + webhook) POSTs it to a webhook consumer on
+ *   loopback, and the latency is taken when the POST arrives (the aggregator's own
+ *   `onDefectOpened`, before delivery, is reported beside it);
  * - CPU: user+sys of this process and every ffmpeg it ran, in cores.
  */
 import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createDetector } from '@framewatch/detectors';
 import { createMediaConverter } from '@framewatch/media';
-import { createAggregator, defaultEventRules, runAnalysis } from '@framewatch/pipeline';
-import type { SourceEvent } from '@framewatch/pipeline';
+import { createLogNotifier, createNotifyingListener } from '@framewatch/notify';
+import type { DefectAlert } from '@framewatch/notify';
+import { createLogger } from '@framewatch/observability';
+import { combineListeners, createAggregator, defaultEventRules, runAnalysis } from '@framewatch/pipeline';
+import type { DefectEvent, SourceEvent } from '@framewatch/pipeline';
 import { startLiveOrigin } from './live-origin';
 import type { OriginSegment } from './live-origin';
 import { readStat } from './procfs';
@@ -78,11 +85,16 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 60);
   if (!Number.isInteger(streams) || streams < 1 || !(seconds >= 20)) throw new Error('usage: live.js [streams ≥ 1] [seconds ≥ 20]');
   const segments = encodeClip(path.join(process.cwd(), 'tmp', 'bench', 'live-v2'));
-  const clipStart = (i: number): number => segments.slice(0, i).reduce((a, s) => a + s.durationSec, 0);
-  const segmentAt = (clipSec: number): number => {
-    let t = 0;
-    for (let i = 0; i < segments.length; i++) if ((t += (segments[i] as OriginSegment).durationSec) > clipSec) return i;
-    return segments.length;
+  // The origin repeats the clip: segment i is the clip's segment i mod n, in pass ⌊i / n⌋, and a
+  // stream's timeline runs on across passes (the decoder smooths the timestamp jump back).
+  const n = segments.length;
+  const total = segments.reduce((a, s) => a + s.durationSec, 0);
+  const clipStart = (i: number): number => Math.floor(i / n) * total + segments.slice(0, i % n).reduce((a, s) => a + s.durationSec, 0);
+  const segmentAt = (sec: number): number => {
+    const pass = Math.floor(sec / total);
+    let t = pass * total;
+    for (let i = 0; i < n; i++) if ((t += (segments[i] as OriginSegment).durationSec) > sec) return pass * n + i;
+    return (pass + 1) * n;
   };
 
   // Every stream has been live for 3 segments when watching starts; clocks spread over a segment.
@@ -92,26 +104,52 @@ async function main(): Promise<void> {
 
   const state: StreamState[] = Array.from({ length: streams }, () => ({ firstSegment: null, mediaSec: 0, lags: [] }));
   const latencies: Record<'black' | 'silence', number[]> = { black: [], silence: [] };
+  /** The same, taken when the aggregator raised the alert, before the Notifier delivered it. */
+  const raised: number[] = [];
   let unmatched = 0;
   /** Streams the runner itself marked degraded (more than 10 s behind real time, or segments skipped). */
   const degradedStreams = new Set<number>();
   const streamOf = (id: string): number => Number(id.slice('live-'.length));
+  /** Seconds from the publication of the segment that made `event` knowable to `now`, or null for no injected defect. */
+  const latencyOf = (id: string, event: DefectEvent, now: number): number | null => {
+    const k = streamOf(id);
+    const s = state[k] as StreamState;
+    if (s.firstSegment === null || (event.type !== 'black' && event.type !== 'silence')) return null;
+    const sec = clipStart(s.firstSegment) + event.startSec;
+    const passStart = Math.floor(sec / total) * total;
+    const injected = (event.type === 'black' ? BLACK : SILENCE).find(([a]) => Math.abs(passStart + a - sec) <= 0.5);
+    if (!injected) return null;
+    // The segment holding the defect's last frame of its minimum duration (a hair before the sum:
+    // a defect reaching its minimum exactly at a segment boundary is knowable from the earlier one).
+    const knowable = segmentAt(passStart + injected[0] + defaultEventRules[event.type].minDurationSec - 0.001);
+    return (now - origin.publishedAt(k, knowable)) / 1000;
+  };
+  // The webhook consumer: an alert is delivered when its POST has arrived here.
+  const consumer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const now = performance.now();
+      res.writeHead(204).end();
+      const alert = JSON.parse(Buffer.concat(chunks).toString('utf8')) as DefectAlert;
+      if (alert.kind !== 'opened' || (alert.event.type !== 'black' && alert.event.type !== 'silence')) return;
+      const latency = latencyOf(alert.jobId, alert.event, now);
+      if (latency === null) unmatched++;
+      else latencies[alert.event.type].push(latency);
+    });
+  });
+  consumer.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => consumer.listen(0, '127.0.0.1', resolve));
+  const logger = createLogger({ name: 'bench-live', level: 'warn' });
+  const notifier = createLogNotifier({ logger, webhookUrl: `http://127.0.0.1:${(consumer.address() as AddressInfo).port}/alerts` });
+  const alerts = createNotifyingListener(notifier, logger);
   const aggregator = createAggregator({
-    listener: {
+    listener: combineListeners(alerts, {
       onDefectOpened: (id, event) => {
-        const now = performance.now();
-        const k = streamOf(id);
-        const s = state[k] as StreamState;
-        if (s.firstSegment === null || (event.type !== 'black' && event.type !== 'silence')) return;
-        const clipSec = clipStart(s.firstSegment) + event.startSec;
-        const injected = (event.type === 'black' ? BLACK : SILENCE).find(([a]) => Math.abs(a - clipSec) <= 0.5);
-        if (!injected) return void unmatched++;
-        // The segment holding the defect's last frame of its minimum duration (a hair before the sum:
-        // a defect reaching its minimum exactly at a segment boundary is knowable from the earlier one).
-        const knowable = segmentAt(injected[0] + defaultEventRules[event.type].minDurationSec - 0.001);
-        latencies[event.type].push((now - origin.publishedAt(k, knowable)) / 1000);
+        const latency = latencyOf(id, event, performance.now());
+        if (latency !== null) raised.push(latency);
       },
-    },
+    }),
   });
   const converter = createMediaConverter({ allowPrivateSources: true });
   const detector = createDetector();
@@ -125,8 +163,12 @@ async function main(): Promise<void> {
     if (s.firstSegment === null) return null;
     return (performance.now() - startMs(k)) / 1000 - (clipStart(s.firstSegment) + s.mediaSec);
   };
+  // Memory over the run (issue 6: flat over hours, no per-frame growth): [seconds, RSS MB, heap MB].
+  const memory: [number, number, number][] = [];
   const sampler = setInterval(() => {
     const at = (performance.now() - wallStart) / 1000;
+    const { rss, heapUsed } = process.memoryUsage();
+    memory.push([at, rss / 2 ** 20, heapUsed / 2 ** 20]);
     state.forEach((s, k) => {
       const lag = lagOf(k);
       if (lag !== null) s.lags.push([at, lag]);
@@ -159,9 +201,12 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   stop.abort();
   const results = await Promise.all(runs);
+  await alerts.flush();
   const wallSec = (performance.now() - wallStart) / 1000;
   const cpuSec = (readStat(process.pid)?.cpuSec ?? 0) - cpuStart;
   await origin.close();
+  consumer.closeAllConnections();
+  await new Promise((resolve) => consumer.close(resolve));
 
   const failed = results.filter((r) => r === null).length;
   // Segments arrive whole, so the lag saw-tooths by a segment; compare its floor (the minimum
@@ -176,8 +221,13 @@ async function main(): Promise<void> {
   const expected = state.reduce((sum, s, k) => {
     if (s.firstSegment === null) return sum;
     const joined = clipStart(s.firstSegment);
-    const knowable = (list: readonly (readonly [number, number])[], min: number): number =>
-      list.filter(([a]) => a >= joined && origin.publishedAt(k, segmentAt(a + min - 0.001)) < stopAt).length;
+    const knowable = (list: readonly (readonly [number, number])[], min: number): number => {
+      let found = 0;
+      for (let passStart = 0; origin.publishedAt(k, segmentAt(passStart)) < stopAt; passStart += total) {
+        found += list.filter(([a]) => passStart + a >= joined && origin.publishedAt(k, segmentAt(passStart + a + min - 0.001)) < stopAt).length;
+      }
+      return found;
+    };
     return sum + knowable(BLACK, defaultEventRules.black.minDurationSec) + knowable(SILENCE, defaultEventRules.silence.minDurationSec);
   }, 0);
   const target = SEGMENT_SEC + 1;
@@ -190,8 +240,35 @@ async function main(): Promise<void> {
   );
   console.log('');
   console.log(`streams the runner marked degraded (> 10 s behind real time, or segments skipped): ${degradedStreams.size}`);
-  console.log(`black latency p50/p95 ${percentile(latencies.black, 50).toFixed(2)}/${percentile(latencies.black, 95).toFixed(2)} s; silence ${percentile(latencies.silence, 50).toFixed(2)}/${percentile(latencies.silence, 95).toFixed(2)} s; alerts not matching an injected defect: ${unmatched}`);
+  console.log(`latency to the webhook: black p50/p95 ${percentile(latencies.black, 50).toFixed(2)}/${percentile(latencies.black, 95).toFixed(2)} s; silence ${percentile(latencies.silence, 50).toFixed(2)}/${percentile(latencies.silence, 95).toFixed(2)} s; alerts not matching an injected defect: ${unmatched}`);
+  console.log(`latency to the aggregator's onDefectOpened (before delivery): p50/p95 ${percentile(raised, 50).toFixed(2)}/${percentile(raised, 95).toFixed(2)} s over ${raised.length} alerts`);
+  console.log(memoryLine(memory, seconds));
   console.log(`targets: ≥ 32 streams with none behind: ${streams >= 32 && behind === 0 && failed === 0 ? 'met' : 'NOT met'} (${streams} streams, ${behind} behind, ${failed} failed); p95 alert latency ≤ ${target} s: ${p95 <= target ? 'met' : 'MISSED'}`);
+}
+
+/**
+ * RSS and heap after the first 30 s (start-up and the first segments), at the end, and their
+ * trend: the least-squares slope over the samples after 30 s, in MB per hour. A pipeline that
+ * keeps something per frame or per segment shows a steady positive slope; GC noise averages out.
+ */
+function memoryLine(samples: [number, number, number][], seconds: number): string {
+  const settled = samples.filter(([t]) => t >= Math.min(30, seconds / 2));
+  const slope = (pick: (s: [number, number, number]) => number): number => {
+    const n = settled.length;
+    if (n < 2) return 0;
+    const mt = settled.reduce((a, s) => a + s[0], 0) / n;
+    const mv = settled.reduce((a, s) => a + pick(s), 0) / n;
+    const num = settled.reduce((a, s) => a + (s[0] - mt) * (pick(s) - mv), 0);
+    const den = settled.reduce((a, s) => a + (s[0] - mt) ** 2, 0);
+    return den > 0 ? (num / den) * 3600 : 0;
+  };
+  const [first, last] = [settled[0], settled[settled.length - 1]];
+  if (!first || !last) return 'memory: too few samples';
+  const max = Math.max(...settled.map(([, rss]) => rss));
+  return (
+    `memory: RSS ${first[1].toFixed(0)} MB at ${first[0].toFixed(0)} s, ${last[1].toFixed(0)} MB at the end (max ${max.toFixed(0)}), trend ${slope((s) => s[1]).toFixed(1)} MB/h; ` +
+    `heap ${first[2].toFixed(0)} → ${last[2].toFixed(0)} MB, trend ${slope((s) => s[2]).toFixed(1)} MB/h`
+  );
 }
 
 main().catch((error: unknown) => {
