@@ -7,6 +7,10 @@ import { JobEventType } from '@framewatch/storage';
 import type { JobRecord, JobStore, ResultStore } from '@framewatch/storage';
 import { createCheckpointWriter } from './checkpoints';
 
+/** Least time between two progress events of a job with a known duration, and of a live one. */
+const PROGRESS_MS = 1000;
+const LIVE_PROGRESS_MS = 10_000;
+
 /** Options of {@link createJobWorker}. */
 export interface JobWorkerOptions {
   jobs: JobStore;
@@ -129,7 +133,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
         },
         onProgress: (p) => {
           const now = Date.now();
-          if (now - lastProgress < 1000) return;
+          // A live job runs for days: a progress event every 10 s, not every second, keeps its
+          // event log (and the JobStore) from growing by 86 400 rows a day.
+          if (now - lastProgress < (p.durationSec === null ? LIVE_PROGRESS_MS : PROGRESS_MS)) return;
           lastProgress = now;
           void jobs.appendEvent(job.id, JobEventType.progress, { ...p }).catch(() => undefined);
         },

@@ -265,9 +265,12 @@ function memoryLine(samples: [number, number, number][], seconds: number): strin
   const [first, last] = [settled[0], settled[settled.length - 1]];
   if (!first || !last) return 'memory: too few samples';
   const max = Math.max(...settled.map(([, rss]) => rss));
+  // RSS at each quarter of the run after the first 30 s: a plateau and a steady climb look different.
+  const quarters = [0.25, 0.5, 0.75].map((q) => settled[Math.floor(q * (settled.length - 1))] as [number, number, number]);
   return (
-    `memory: RSS ${first[1].toFixed(0)} MB at ${first[0].toFixed(0)} s, ${last[1].toFixed(0)} MB at the end (max ${max.toFixed(0)}), trend ${slope((s) => s[1]).toFixed(1)} MB/h; ` +
-    `heap ${first[2].toFixed(0)} → ${last[2].toFixed(0)} MB, trend ${slope((s) => s[2]).toFixed(1)} MB/h`
+    `memory: RSS ${first[1].toFixed(0)} MB at ${first[0].toFixed(0)} s, ${quarters.map(([t, rss]) => `${rss.toFixed(0)} at ${t.toFixed(0)} s`).join(', ')}, ` +
+    `${last[1].toFixed(0)} MB at the end (max ${max.toFixed(0)}), trend ${slope((s) => s[1]).toFixed(1)} MB/h; ` +
+    `heap ${first[2].toFixed(0)} → ${last[2].toFixed(0)} MB, trend ${slope((s) => s[2]).toFixed(1)} MB/h (the benchmark's own samples included)`
   );
 }
 
