@@ -307,6 +307,8 @@ function openHls(settings: ConverterSettings, validated: ValidatedUrlSource, sig
       if (target.kind === 'url' && new URL(url).origin !== origin && target.addresses.some((a) => classifyAddress(a) !== null)) {
         throw new SourceRejectedError(`${validated.display} points at ${target.display}, an internal address outside the playlist's origin`);
       }
+      // The reader connects to these addresses only: no second DNS answer in between (rebinding).
+      return target.kind === 'url' ? target.addresses : undefined;
     },
     ioTimeoutSec: settings.ioTimeoutSec,
     tlsCaFile: settings.limits.tlsCaFile,

@@ -186,6 +186,28 @@ describe('HLS sources', () => {
     }
   });
 
+  it('connects to the addresses it checked, never to a second DNS answer (no rebinding)', async () => {
+    // `pinned.example` exists only in the converter's own resolver, which the input rules use: DNS
+    // knows no such name. The segments can only be fetched if every connection goes to the
+    // address the check saw (127.0.0.1), not to what a fresh lookup would say.
+    const server = await site(vodDir);
+    const pinning = createMediaConverter({
+      ffmpegPath: FFMPEG,
+      ffprobePath: FFPROBE,
+      allowPrivateSources: true,
+      ioTimeoutSec: 5,
+      lookup: async (host) => [{ address: host === 'pinned.example' ? '127.0.0.1' : host, family: 4 }],
+    });
+    try {
+      let frames = 0;
+      for await (const batch of pinning.decode({ url: `http://pinned.example:${new URL(server.url).port}/vod.m3u8` }, spec, { streamId: 'p' })) frames += batch.video.length;
+      expect(Math.abs(frames - 200)).toBeLessThanOrEqual(1);
+      expect(server.hits.filter((h) => h.endsWith('.ts'))).toHaveLength(8);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('follows a live playlist until cancelled, then stops and reaps its ffmpeg', async () => {
     // A live window (4 segments, no #EXT-X-ENDLIST) sliding over the VOD's segments, one more every 400 ms.
     const segments = readdirSync(vodDir).filter((f) => f.endsWith('.ts')).sort();

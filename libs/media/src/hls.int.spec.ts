@@ -391,6 +391,48 @@ describe('readHls against a loopback origin', () => {
     expectEveryRequestChecked(log);
   });
 
+  it('rides out a name that briefly cannot be resolved on a live stream, retrying with back-off; a refusal still ends it', async () => {
+    const origin = liveOrigin({ first: 0, count: 6 });
+    const server = await serve((req, res) => origin.handle(req, res));
+    timers.push(setInterval(() => origin.append(), 200));
+    const rules = urlRules(log);
+    let checks = 0;
+    // After a few good checks, DNS fails twice (as validateSource reports it), then recovers.
+    const checkUrl = async (url: string): Promise<void> => {
+      checks += 1;
+      if (checks === 5 || checks === 6) throw new InputError('INPUT_NOT_FOUND', 'the host of the stream cannot be resolved');
+      await rules.checkUrl(url);
+    };
+    const rec = eventRecorder();
+    const controller = new AbortController();
+    const iterator = readHls(options({ playlistUrl: `${server.base}/live.m3u8`, checkUrl, onEvent: rec.onEvent, signal: controller.signal }))[Symbol.asyncIterator]();
+    const got: string[] = [];
+    while (got.length < 6) {
+      const step = await iterator.next();
+      if (step.done) throw new Error('a live stream ended');
+      got.push(step.value.toString());
+    }
+    controller.abort();
+    await iterator.next().catch(() => undefined);
+    expect(got).toEqual([3, 4, 5, 6, 7, 8].map((n) => `g1-seg-${n}`));
+    const retries = rec.events.filter((e) => e.type === 'retry');
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toMatchObject({ error: expect.stringContaining('cannot be resolved') });
+
+    // A refusal (not a resolution failure) is final even on a live stream.
+    let refusing = 0;
+    const refusal = readHls(
+      options({
+        playlistUrl: `${server.base}/live.m3u8`,
+        checkUrl: async (url) => {
+          if (++refusing === 3) throw new SourceRejectedError('an internal address');
+          await rules.checkUrl(url);
+        },
+      }),
+    );
+    await expect(collect(refusal)).rejects.toBeInstanceOf(SourceRejectedError);
+  });
+
   it('aborting while it waits for the next poll rejects with CancelledError and leaves no timer behind', async () => {
     const origin = liveOrigin({ first: 0, count: 4 }); // never advances
     const server = await serve((req, res) => origin.handle(req, res));

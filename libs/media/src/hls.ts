@@ -7,13 +7,15 @@
  * stream that stops publishing segments is reported as stalled. The segment bytes (MPEG-TS) are
  * handed to the caller, who pipes them into ffmpeg's stdin.
  *
- * Known limitation (DNS rebinding): `checkUrl` resolves the hostname and checks the addresses,
- * then undici resolves it again to connect. A hostile DNS server answering a public address to the
- * first lookup and a private one to the second could still steer a request inside during that
- * window. Checking right before every request keeps the window as short as it gets without
- * pinning the connection to the checked address (a custom `connect.lookup`), which is not done yet.
+ * DNS rebinding: `checkUrl` resolves the hostname and checks the addresses it found, and returns
+ * them; connections to that host then go to those addresses only (the agent's `connect.lookup`
+ * answers from them instead of asking DNS again), so a hostile DNS server cannot answer a public
+ * address to the check and a private one to the connection.
  */
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupOptions } from 'node:dns';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   CancelledError,
@@ -60,9 +62,10 @@ export interface HlsReaderOptions {
   /**
    * Throws (e.g. SourceRejectedError from @framewatch/errors) when a URL must not be fetched.
    * Called for EVERY url right before it is fetched, after resolving relative URIs and redirects.
-   * Whatever it throws ends the read as is, never retried.
+   * Whatever it throws ends the read as is, never retried. It may return the addresses it checked
+   * for the URL's host: connections to that host then go to them only (DNS is not asked again).
    */
-  checkUrl: (url: string) => Promise<void>;
+  checkUrl: (url: string) => Promise<readonly string[] | void>;
   /** Per-request timeout (connect + whole body), seconds. */
   ioTimeoutSec: number;
   /** Cap on a playlist body, default 1 MiB; larger → SOURCE_REJECTED. */
@@ -288,7 +291,7 @@ export function readHls(options: HlsReaderOptions): AsyncIterable<Buffer> {
 
 interface ReaderSettings {
   playlistUrl: string;
-  checkUrl: (url: string) => Promise<void>;
+  checkUrl: (url: string) => Promise<readonly string[] | void>;
   ioTimeoutMs: number;
   maxPlaylistBytes: number;
   maxSegmentBytes: number;
@@ -349,6 +352,9 @@ class TransientFailure extends Error {
 
 type Fetched = { kind: 'body'; body: Buffer } | { kind: 'redirect'; location: string };
 
+/** The callback of a `net.connect` `lookup`: one address, or all of them when `options.all`. */
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+
 /** One read of one stream: its HTTP agent, timers and progress. */
 class HlsSession {
   private readonly stop = new AbortController();
@@ -361,6 +367,8 @@ class HlsSession {
   private stalledSince: number | null = null;
   /** When each listed segment first appeared in a fetched playlist, by sequence number. */
   private readonly firstSeen = new Map<number, number>();
+  /** The addresses `checkUrl` last checked for each hostname: the only ones connected to. */
+  private readonly pinned = new Map<string, readonly string[]>();
   private readonly onAbort = () => this.stop.abort();
 
   constructor(private readonly settings: ReaderSettings) {
@@ -473,8 +481,31 @@ class HlsSession {
     const io = this.settings.ioTimeoutMs;
     // undici follows no redirect unless a redirect interceptor is installed; none is, so every
     // 3xx comes back to fetchOnce and is checked before it is followed.
-    return new Agent({ connect: { timeout: io, ...(ca === undefined ? {} : { ca }) }, headersTimeout: io, bodyTimeout: io });
+    return new Agent({
+      connect: { timeout: io, lookup: this.pinnedLookup, ...(ca === undefined ? {} : { ca }) },
+      headersTimeout: io,
+      bodyTimeout: io,
+    });
   }
+
+  /**
+   * `net.connect`'s `lookup` for this session's agent: a hostname `checkUrl` checked resolves to
+   * the addresses it checked, never to a fresh DNS answer. A hostname it returned no addresses
+   * for (a caller that does not pin) is resolved by DNS as usual.
+   */
+  private readonly pinnedLookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    const addresses = this.pinned.get(hostname.replace(/^\[|\]$/g, '').toLowerCase());
+    if (!addresses || addresses.length === 0) {
+      dnsLookup(hostname, options, callback as never);
+      return;
+    }
+    const entries = addresses.map((address) => ({ address, family: isIP(address) }));
+    if (options.all) (callback as (err: null, all: { address: string; family: number }[]) => void)(null, entries);
+    else {
+      const first = entries.find((e) => !options.family || e.family === options.family) ?? (entries[0] as { address: string; family: number });
+      (callback as (err: null, address: string, family: number) => void)(null, first.address, first.family);
+    }
+  };
 
   /** The media playlist to poll: the given one, or the first variant of a master playlist. */
   private async openMediaPlaylist(): Promise<{ url: string; playlist: MediaPlaylist }> {
@@ -543,7 +574,7 @@ class HlsSession {
   private async fetchBody(url: string, cap: number, live: boolean): Promise<{ body: Buffer; finalUrl: string }> {
     let current = url;
     for (let hop = 0; ; hop++) {
-      await this.check(current);
+      await this.check(current, live);
       const fetched = await this.fetchOnce(current, cap, live);
       if (fetched.kind === 'body') return { body: fetched.body, finalUrl: current };
       if (hop >= HLS_LIMITS.maxRedirects) {
@@ -560,10 +591,27 @@ class HlsSession {
     }
   }
 
-  private async check(url: string): Promise<void> {
-    // Whatever checkUrl throws is the caller's verdict on this URL: passed on as is, never retried.
-    await this.settings.checkUrl(url);
+  private async check(url: string, live: boolean): Promise<void> {
+    // Whatever checkUrl throws is the caller's verdict on this URL: passed on as is, never
+    // retried, except that a live stream already running rides out a name that cannot be resolved
+    // for a while (a DNS hiccup) like any other transient failure, with back-off.
+    let checked: readonly string[] | void;
+    try {
+      checked = await this.settings.checkUrl(url);
+    } catch (err) {
+      if (live && !this.stop.signal.aborted && err instanceof FramewatchError && (err.code === 'INPUT_NOT_FOUND' || err.code === 'SOURCE_TIMEOUT')) {
+        throw new TransientFailure(err);
+      }
+      throw err;
+    }
     this.throwIfStopped();
+    if (checked && checked.length > 0) {
+      try {
+        this.pinned.set(new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase(), checked);
+      } catch {
+        // Not a URL: refused just below.
+      }
+    }
     // Defence in depth: even a lenient checkUrl never makes us speak anything but http(s).
     let protocol: string;
     try {
