@@ -2,21 +2,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { childEnvironment } from '@framewatch/config';
-import { freeUdpPort, startLiveTs } from '@framewatch/e2e-support';
-import type { LiveTs } from '@framewatch/e2e-support';
+import { freeUdpPort, startTsSender } from '@framewatch/media/testing';
+import type { TsSender } from '@framewatch/media/testing';
 import type { AnalysisResult } from '@framewatch/pipeline';
-import { cliBundle, repoRoot, scratch } from './support';
+import { cliBundle, repoRoot, scratch, until } from './support';
 
 jest.setTimeout(60_000);
-
-const until = async (check: () => boolean, timeoutMs: number): Promise<boolean> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-};
 
 /** `framewatch analyze <url> --json` running, with what it printed so far. */
 function analyze(url: string, out: string, flags: string[] = []) {
@@ -38,7 +29,7 @@ function analyze(url: string, out: string, flags: string[] = []) {
  * `signal_loss` opens) and restarted (it closes), Ctrl-C → exit 130 with the report of what was
  * seen.
  */
-async function watchThroughLossAndCtrlC(source: LiveTs, run: ReturnType<typeof analyze>, out: string): Promise<AnalysisResult> {
+async function watchThroughLossAndCtrlC(source: TsSender, run: ReturnType<typeof analyze>, out: string): Promise<AnalysisResult> {
   const { output } = run;
   const seen = await until(() => /defect closed: black/.test(output.stderr) && /defect closed: silence/.test(output.stderr), 30_000);
   expect(run.cli.exitCode).toBeNull();
@@ -66,7 +57,7 @@ async function watchThroughLossAndCtrlC(source: LiveTs, run: ReturnType<typeof a
 }
 
 describe('framewatch analyze on live UDP and SRT streams', () => {
-  let source: LiveTs | null = null;
+  let source: TsSender | null = null;
   afterEach(async () => {
     await source?.close();
     source = null;
@@ -76,7 +67,7 @@ describe('framewatch analyze on live UDP and SRT streams', () => {
     const port = await freeUdpPort();
     const out = path.join(scratch, 'live-udp');
     // Sending before the CLI listens, as a live feed does: the CLI joins mid-stream.
-    source = startLiveTs(`udp://127.0.0.1:${port}?pkt_size=1316`, { black: [6, 8], silent: [9, 12] });
+    source = startTsSender(`udp://127.0.0.1:${port}?pkt_size=1316`, { black: [6, 8], silent: [9, 12] }, { size: '320x180' });
     const run = analyze(`udp://127.0.0.1:${port}`, out);
     const report = await watchThroughLossAndCtrlC(source, run, out);
     expect(report.source).toBe(`udp://127.0.0.1:${port}`);
@@ -96,7 +87,7 @@ describe('framewatch analyze on live UDP and SRT streams', () => {
     expect(refused.stderr).not.toContain(secret);
 
     // The sender listens; its clock starts when Framewatch calls.
-    source = startLiveTs(`srt://127.0.0.1:${port}?mode=listener`, { black: [3, 5], silent: [6, 9] });
+    source = startTsSender(`srt://127.0.0.1:${port}?mode=listener`, { black: [3, 5], silent: [6, 9] }, { size: '320x180' });
     const run = analyze(url, out, ['--allow-private-sources']);
     const report = await watchThroughLossAndCtrlC(source, run, out);
     expect(report.source).toBe(`srt://127.0.0.1:${port}`);

@@ -5,20 +5,11 @@ import { childEnvironment } from '@framewatch/config';
 import { startLiveHls } from '@framewatch/e2e-support';
 import type { LiveHls } from '@framewatch/e2e-support';
 import type { AnalysisResult } from '@framewatch/pipeline';
-import { cliBundle, repoRoot, scratch } from './support';
+import { cliBundle, repoRoot, scratch, until } from './support';
 
 jest.setTimeout(120_000);
 
 const dir = path.join(scratch, 'live');
-
-const until = async (check: () => boolean, timeoutMs: number): Promise<boolean> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-};
 
 describe('framewatch analyze on a live HLS stream', () => {
   let source: LiveHls;

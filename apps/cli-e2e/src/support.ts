@@ -32,3 +32,13 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRun
   const result = spawnSync(process.execPath, [cliBundle(), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: childEnvironment(env) });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Polls `check` every 100 ms until it holds (true) or `timeoutMs` passes (false). */
+export async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}

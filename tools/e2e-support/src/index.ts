@@ -6,5 +6,3 @@ export { killAndResume, killLiveAndResume } from './kill-restart';
 export type { KillRestartOutcome, LiveKillRestartOutcome } from './kill-restart';
 export { startLiveHls } from './live-hls';
 export type { LiveHls } from './live-hls';
-export { freeUdpPort, startLiveTs } from './live-ts';
-export type { LiveTs, LiveTsTimeline } from './live-ts';

@@ -1,5 +1,5 @@
 /**
- * Test support (not exported from the package): a real-time MPEG-TS sender on loopback — ffmpeg
+ * Test support (`@framewatch/media/testing`, for tests only): a real-time MPEG-TS sender on loopback — ffmpeg
  * `-re` from lavfi sources, with a black section in the video and a silent one in the audio at
  * known times of the sender's clock — and free-port helpers.
  */
@@ -28,18 +28,21 @@ export interface TsSender {
 }
 
 /**
- * Starts `ffmpeg -re` sending 160×90 25 fps H.264 (1 s GOP, no B-frames) and 48 kHz AAC as
- * MPEG-TS to `target` (`udp://127.0.0.1:P?pkt_size=1316`, `srt://127.0.0.1:P?mode=listener`).
+ * Starts `ffmpeg -re` sending `size` (160×90 by default) 25 fps H.264 (1 s GOP, no B-frames) and
+ * 48 kHz AAC as MPEG-TS to `target` (`udp://127.0.0.1:P?pkt_size=1316`, or
+ * `srt://127.0.0.1:P?mode=listener`: the sender listens and waits for its caller).
  */
-export function startTsSender(target: string, timeline: SenderTimeline, durationSec = 120): TsSender {
+export function startTsSender(target: string, timeline: SenderTimeline, options: { durationSec?: number; size?: string } = {}): TsSender {
   const [b0, b1] = timeline.black;
   const [s0, s1] = timeline.silent;
+  const durationSec = options.durationSec ?? 120;
+  const size = options.size ?? '160x90';
   const start = (): ChildProcess =>
     spawn(
       FFMPEG,
       [
         '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
-        '-f', 'lavfi', '-i', `testsrc2=s=160x90:r=25,drawbox=c=black:t=fill:enable='between(t,${b0},${b1})'`,
+        '-f', 'lavfi', '-i', `testsrc2=s=${size}:r=25,drawbox=c=black:t=fill:enable='between(t,${b0},${b1})'`,
         '-f', 'lavfi', '-i', `sine=f=440:r=48000,volume=0:enable='between(t,${s0},${s1})'`,
         '-t', String(durationSec),
         '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '1', '-g', '25', '-pix_fmt', 'yuv420p',
