@@ -1,6 +1,6 @@
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import path from 'node:path';
-import { analyzeLocally, apiClient, killAndResume, scratch, serve, startMediaServer } from '@framewatch/e2e-support';
+import { analyzeLocally, apiClient, killAndResume, killLiveAndResume, scratch, serve, startLiveHls, startMediaServer } from '@framewatch/e2e-support';
 import type { MediaServer, Served } from '@framewatch/e2e-support';
 import { LOCAL_AWS_CREDENTIALS, startLocalAws } from '@framewatch/emulators';
 import type { LocalAws } from '@framewatch/emulators';
@@ -79,5 +79,24 @@ describe('monolith on the DynamoDB job store, killed with SIGKILL mid-analysis',
     expect(outcome.job).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(outcome.report.defects).toEqual(expected.defects);
     expect(outcome.statuses.filter((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled')).toEqual(['succeeded']);
+  });
+});
+
+describe('a live job on DynamoDB and S3, its monolith killed with SIGKILL during a defect', () => {
+  it('is checkpointed to S3 and resumed from there on the same timeline, alerting once', async () => {
+    // Black from 4 s to 6.5 s of the encoder's time, silence from 8 s to 11 s.
+    const source = await startLiveHls(path.join(scratch, 'live-aws-restart'));
+    try {
+      const outcome = await killLiveAndResume(source.url, path.join(scratch, 'data-aws-live-restart'), { type: 'black', thenType: 'silence' }, aws.env);
+      expect(outcome.checkpoint).toMatchObject({ status: 'running', checkpoint: { open: [expect.objectContaining({ type: 'black' })] } });
+      expect(outcome.job).toMatchObject({ status: 'cancelled', attempts: 2 });
+      expect(outcome.report).toMatchObject({ status: 'cancelled', stats: { resumes: 1 } });
+      expect(outcome.report.defects.filter((d) => d.type === 'black')).toHaveLength(1);
+      expect(outcome.report.defects.some((d) => d.type === 'silence')).toBe(true);
+      const opened = outcome.events.filter((e) => e.type === 'defect.opened').map((e) => e.data['type']);
+      expect(opened.filter((t) => t === 'black')).toHaveLength(1);
+    } finally {
+      await source.close();
+    }
   });
 });
