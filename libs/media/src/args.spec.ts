@@ -125,6 +125,9 @@ describe('ffmpeg/ffprobe argv (S5)', () => {
     // A VOD playlist keeps the media-time cap of any other source.
     expect(valueOf(buildDecodeArgs({ ...live, live: false }, plans['video+audio'], limits), '-t')).toBe('21600');
     expect(valueOf(buildProbeArgs(live, limits), '-protocol_whitelist')).toBe('pipe');
+    // A live stream is analysed for 1 s before decoding starts, not the 5 s of a file.
+    expect(valueOf(argv, '-analyzeduration')).toBe('1000000');
+    expect(valueOf(buildDecodeArgs({ ...live, live: false }, plans['video+audio'], limits), '-analyzeduration')).toBe(String(limits.analyzeDurationSec * 1e6));
     // Time jumps in a piped stream (skipped segments, a restarted encoder) are joined up, not filled.
     expect(valueOf(argv, '-dts_delta_threshold')).toBe('1');
     expect(argv.indexOf('-dts_delta_threshold')).toBeLessThan(argv.indexOf('-i'));

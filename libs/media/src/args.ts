@@ -139,7 +139,10 @@ function inputArgs(source: FfmpegInput, limits: FfmpegLimits): string[] {
     '-probesize',
     String(Math.round(limits.probeSizeBytes)),
     '-analyzeduration',
-    String(Math.round(limits.analyzeDurationSec * 1e6)),
+    // A live stream's first picture waits for the analysis: 1 s of it finds the streams of a
+    // segment or of a second of UDP/SRT, where the file default (5 s) held back the first alerts
+    // of every live analysis (and of every resumed one) by two 2 s segments.
+    String(Math.round((source.kind === 'pipe' && source.live ? Math.min(1, limits.analyzeDurationSec) : limits.analyzeDurationSec) * 1e6)),
   ];
   if (source.kind === 'url') {
     args.push('-rw_timeout', String(Math.round(limits.ioTimeoutSec * 1e6)));
