@@ -96,4 +96,48 @@ describe('BatchAssembler', () => {
     expect(a.stats.lateUnitsDropped).toBe(1);
     expect(a.bufferedBytes).toBe(15 * 4);
   });
+
+  it('releases what both streams delivered of a batch on request (a quiet live decoder), the rest later', () => {
+    const a = assembler();
+    const out: FrameBatch[] = [];
+    for (let i = 0; i < 7; i += 1) a.addVideo(frame(i));
+    for (let i = 0; i < 9; i += 1) a.addAudio(chunk(i));
+    expect(a.release()).toEqual([]);
+    const head = a.releaseAvailable();
+    // Units 0..6: all video delivered, and the audio chunks with the same indices.
+    expect(head).toMatchObject({ seq: 0, startSec: 0, endSec: 0.28, final: false });
+    expect(head?.video.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(head?.audio.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    out.push(head as FrameBatch);
+    expect(a.releaseAvailable()).toBeNull(); // nothing new from the video
+    for (let i = 7; i < 25; i += 1) {
+      a.addVideo(frame(i));
+      if (i >= 9) a.addAudio(chunk(i));
+      out.push(...a.release());
+    }
+    a.endVideo();
+    a.endAudio();
+    out.push(...a.finish());
+    // The rest of the first batch (7..9), then batches aligned as before: 10..19, 20..24.
+    expect(out.map((b) => [b.startSec, b.endSec])).toEqual([
+      [0, 0.28],
+      [0.28, 0.4],
+      [0.4, 0.8],
+      [0.8, 1],
+    ]);
+    expectInvariants(out);
+    expect(out.flatMap((b) => b.video.map((f) => f.index))).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(out.flatMap((b) => b.audio.map((c) => c.index))).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(a.bufferedBytes).toBe(0);
+  });
+
+  it('releases a whole batch on request once every unit of it is in, and nothing after the end', () => {
+    const a = assembler({ hasAudio: false });
+    for (let i = 0; i < 10; i += 1) a.addVideo(frame(i));
+    expect(a.release()).toEqual([]);
+    expect(a.releaseAvailable()).toMatchObject({ seq: 0, startSec: 0, endSec: 0.4 });
+    a.endVideo();
+    expect(a.releaseAvailable()).toBeNull();
+    expect(a.finish()).toEqual([{ streamId: 's1', seq: 1, startSec: 0.4, endSec: 0.4, video: [], audio: [], final: true }]);
+  });
 });

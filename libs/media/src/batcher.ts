@@ -8,6 +8,11 @@
  * step; when one runs far ahead (an audio track that stops early, a badly interleaved file) the
  * oldest batch is released without waiting, and units that arrive later for it are dropped and
  * counted, so buffering never grows with the length of the input.
+ *
+ * A live source also needs {@link BatchAssembler.releaseAvailable}: a batch whose end falls at the
+ * end of a live segment would otherwise wait for the first unit of the next segment, seconds
+ * away, and so would every alert in it. It releases what both streams have delivered of the
+ * oldest batch as a shorter batch; the rest of that batch follows as another.
  */
 import type { AudioChunk, FrameBatch, VideoFrame } from '@framewatch/frame-codec';
 import { unitTime } from './timeline';
@@ -46,8 +51,11 @@ export interface BatchAssemblerStats {
 
 /** Turns a stream of frames and chunks into ordered, gap-free batches. */
 export class BatchAssembler {
+  /** Slot 0 holds the units from {@link nextIndex} to the next multiple of `framesPerBatch`; slot k the k-th batch after it. */
   private readonly pending: PendingBatch[] = [];
   private nextSeq = 0;
+  /** First unit index not yet released. */
+  private nextIndex = 0;
   private videoCount = 0;
   private audioCount = 0;
   private videoEnded: boolean;
@@ -108,7 +116,7 @@ export class BatchAssembler {
   release(): FrameBatch[] {
     const out: FrameBatch[] = [];
     for (;;) {
-      const end = (this.nextSeq + 1) * this.options.framesPerBatch;
+      const end = this.slotEnd();
       // A stream has "passed" the batch once it delivered a unit with index >= end.
       const videoPassed = this.videoCount > end;
       const audioPassed = this.audioCount > end;
@@ -140,15 +148,42 @@ export class BatchAssembler {
     return out;
   }
 
+  /**
+   * Releases, as a batch of its own, the units of the oldest unreleased batch that every stream
+   * still running has delivered (frames and chunks with the same indices), or null when there are
+   * none or the streams have ended (then {@link finish} releases the rest). The batch's remaining
+   * units follow later as another batch with the next `seq`. For live sources, once the decoder
+   * has gone quiet: see the class comment.
+   */
+  releaseAvailable(): FrameBatch | null {
+    if (this.finished) return null;
+    const end = this.slotEnd();
+    let upTo = end;
+    if (!this.videoEnded) upTo = Math.min(upTo, this.videoCount);
+    if (!this.audioEnded) upTo = Math.min(upTo, this.audioCount);
+    if (this.ended || upTo <= this.nextIndex) return null;
+    if (upTo === end) return this.shift(false);
+    const slot = this.pending[0] ?? { video: [], audio: [] };
+    const head: PendingBatch = { video: slot.video.filter((f) => f.index < upTo), audio: slot.audio.filter((c) => c.index < upTo) };
+    this.pending[0] = { video: slot.video.filter((f) => f.index >= upTo), audio: slot.audio.filter((c) => c.index >= upTo) };
+    this.pending.unshift(head);
+    return this.shift(false, upTo);
+  }
+
+  /** End (exclusive unit index) of the oldest unreleased batch: the next multiple of `framesPerBatch`. */
+  private slotEnd(): number {
+    return (Math.floor(this.nextIndex / this.options.framesPerBatch) + 1) * this.options.framesPerBatch;
+  }
+
   private lagExceeded(): boolean {
     // Units held from the oldest unreleased batch up to the leading stream's newest unit.
-    const held = Math.max(this.videoCount, this.audioCount) - this.nextSeq * this.options.framesPerBatch;
+    const held = Math.max(this.videoCount, this.audioCount) - this.nextIndex;
     return held > this.options.maxLagUnits || this.pendingBytes > this.options.maxPendingBytes;
   }
 
   private place(index: number, bytes: number, put: (batch: PendingBatch) => void): void {
-    const slot = Math.floor(index / this.options.framesPerBatch) - this.nextSeq;
-    if (slot < 0) {
+    const slot = Math.floor(index / this.options.framesPerBatch) - Math.floor(this.nextIndex / this.options.framesPerBatch);
+    if (slot < 0 || index < this.nextIndex) {
       this.stats.lateUnitsDropped += 1;
       return;
     }
@@ -157,15 +192,17 @@ export class BatchAssembler {
     this.pendingBytes += bytes;
   }
 
-  private shift(final: boolean): FrameBatch {
-    const { streamId, framesPerBatch, unitRate } = this.options;
+  /** Releases slot 0 as batch `nextSeq`, ending at `endIndex` (the slot's end unless it was split). */
+  private shift(final: boolean, endIndex = this.slotEnd()): FrameBatch {
+    const { streamId, unitRate } = this.options;
     const batch = this.pending.shift() ?? { video: [], audio: [] };
     const seq = this.nextSeq;
     this.nextSeq += 1;
     for (const f of batch.video) this.pendingBytes -= f.planes[0].byteLength;
     for (const c of batch.audio) this.pendingBytes -= c.samples.byteLength;
-    const startSec = unitTime(seq * framesPerBatch, unitRate);
-    let endSec = unitTime((seq + 1) * framesPerBatch, unitRate);
+    const startSec = unitTime(this.nextIndex, unitRate);
+    let endSec = unitTime(endIndex, unitRate);
+    this.nextIndex = endIndex;
     if (final) {
       // The last batch ends where the media does, not at the nominal batch boundary.
       const lastVideo = batch.video.at(-1);

@@ -47,6 +47,15 @@ export const DECODE_TUNING = {
   maxPendingBytes: 128 * 1024 * 1024,
   /** SIGTERM → SIGKILL grace when stopping ffmpeg. */
   killGraceMs: 1000,
+  /**
+   * A live decoder silent this long has decoded all it was given (a segment, a burst): what it
+   * produced of the current batch is released then, rather than when the next segment arrives.
+   * Longer than the 40 ms between two frames of a continuous stream (UDP, SRT), whose batches
+   * therefore stay whole.
+   */
+  liveFlushAfterMs: 200,
+  /** How often a live decode checks for that. */
+  liveFlushCheckMs: 50,
 } as const;
 
 // Pixel formats whose first plane is luma, where extractplanes=y avoids a colour conversion.
@@ -445,6 +454,7 @@ class DecodeSession {
     }
     // A live stream is silent while its source stalls; the playlist reader reports that instead.
     const live = source.kind === 'pipe' && source.live;
+    if (live) this.timers.push(setInterval(() => this.flushQuiet(), DECODE_TUNING.liveFlushCheckMs));
     if (!live) {
       const idleMs = settings.ioTimeoutSec * 1000;
       const tick = setInterval(() => this.checkIdle(idleMs), Math.max(50, Math.min(1000, idleMs / 4)));
@@ -496,6 +506,20 @@ class DecodeSession {
     });
     // A read error on our end of a pipe only happens while tearing down; the exit status decides.
     stream.on('error', () => undefined);
+  }
+
+  /**
+   * Live only: once ffmpeg has been quiet for `liveFlushAfterMs`, releases what it produced of the
+   * current batch, so the alerts in it need not wait for the next segment (see
+   * `BatchAssembler.releaseAvailable`). Nothing is released while the consumer has batches left.
+   */
+  private flushQuiet(): void {
+    if (this.failure || this.finished || this.paused || this.ready.length > 0) return;
+    if (performance.now() - this.lastOutputAt < DECODE_TUNING.liveFlushAfterMs) return;
+    const batch = this.assembler.releaseAvailable();
+    if (!batch) return;
+    this.ready.push(batch);
+    this.pump();
   }
 
   private checkIdle(idleMs: number): void {

@@ -208,6 +208,29 @@ describe('HLS sources', () => {
     }
   });
 
+  it('releases the end of the last live segment while the next one is still to come', async () => {
+    // A live playlist that lists 3 s and then nothing new: the last batch (2–3 s) would wait for
+    // a frame past 3 s, which never comes. Released once the decoder has gone quiet instead.
+    const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0'];
+    for (const i of [0, 1, 2]) lines.push('#EXTINF:1.0,', `seg00${i}.ts`);
+    const server = await site(vodDir, { '/stuck.m3u8': () => ({ status: 200, body: `${lines.join('\n')}\n` }) });
+    const controller = new AbortController();
+    let reached = 0;
+    const decoding = (async () => {
+      for await (const batch of converter.decode({ url: `${server.url}/stuck.m3u8` }, spec, { streamId: 'stuck', signal: controller.signal })) {
+        reached = Math.max(reached, batch.endSec);
+      }
+    })().catch((err: unknown) => err);
+    try {
+      // The decoder holds back only the last few frames (B-frame reordering, the last PES).
+      expect(await waitFor(() => reached >= 2.6, 4000)).toBe(true);
+    } finally {
+      controller.abort();
+      expect(await decoding).toBeInstanceOf(CancelledError);
+      await server.close();
+    }
+  });
+
   it('follows a live playlist until cancelled, then stops and reaps its ffmpeg', async () => {
     // A live window (4 segments, no #EXT-X-ENDLIST) sliding over the VOD's segments, one more every 400 ms.
     const segments = readdirSync(vodDir).filter((f) => f.endsWith('.ts')).sort();
