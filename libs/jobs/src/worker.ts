@@ -1,6 +1,6 @@
 import { CancelledError, FramewatchError, toFramewatchError } from '@framewatch/errors';
 import type { Logger } from '@framewatch/observability';
-import { renderReportHtml, runAnalysis } from '@framewatch/pipeline';
+import { compareDefects, renderReportHtml, runAnalysis } from '@framewatch/pipeline';
 import type { AnalysisResult, RunnerComponents, SourceRef } from '@framewatch/pipeline';
 import { displaySource } from '@framewatch/source-rules';
 import { JobEventType } from '@framewatch/storage';
@@ -207,7 +207,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   ): Promise<void> {
     if (!last?.checkpoint) return;
     const { checkpoint, ...report } = last;
-    const defects = [...report.defects, ...checkpoint.open].sort((a, b) => a.startSec - b.startSec || a.type.localeCompare(b.type));
+    const defects = [...report.defects, ...checkpoint.open].sort(compareDefects);
     await results.put({ ...report, status, ...(error ? { error } : {}), defects }).catch((err: unknown) => log.warn({ err }, 'could not store the last report of a live job'));
   }
 

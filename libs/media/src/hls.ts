@@ -13,7 +13,7 @@
  * address to the check and a private one to the connection.
  */
 import { lookup as dnsLookup } from 'node:dns';
-import type { LookupOptions } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -353,7 +353,12 @@ class TransientFailure extends Error {
 type Fetched = { kind: 'body'; body: Buffer } | { kind: 'redirect'; location: string };
 
 /** The callback of a `net.connect` `lookup`: one address, or all of them when `options.all`. */
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** A URL hostname as `net.connect` passes it to `lookup`: IPv6 without brackets, lower case. */
+function hostKey(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '').toLowerCase();
+}
 
 /** One read of one stream: its HTTP agent, timers and progress. */
 class HlsSession {
@@ -494,17 +499,15 @@ class HlsSession {
    * for (a caller that does not pin) is resolved by DNS as usual.
    */
   private readonly pinnedLookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    const addresses = this.pinned.get(hostname.replace(/^\[|\]$/g, '').toLowerCase());
+    const addresses = this.pinned.get(hostKey(hostname));
     if (!addresses || addresses.length === 0) {
-      dnsLookup(hostname, options, callback as never);
+      dnsLookup(hostname, options, callback);
       return;
     }
-    const entries = addresses.map((address) => ({ address, family: isIP(address) }));
-    if (options.all) (callback as (err: null, all: { address: string; family: number }[]) => void)(null, entries);
-    else {
-      const first = entries.find((e) => !options.family || e.family === options.family) ?? (entries[0] as { address: string; family: number });
-      (callback as (err: null, address: string, family: number) => void)(null, first.address, first.family);
-    }
+    const entries: LookupAddress[] = addresses.map((address) => ({ address, family: isIP(address) }));
+    if (options.all) return callback(null, entries);
+    const first = entries.find((e) => !options.family || e.family === options.family) ?? (entries[0] as LookupAddress);
+    callback(null, first.address, first.family);
   };
 
   /** The media playlist to poll: the given one, or the first variant of a master playlist. */
@@ -607,7 +610,7 @@ class HlsSession {
     this.throwIfStopped();
     if (checked && checked.length > 0) {
       try {
-        this.pinned.set(new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase(), checked);
+        this.pinned.set(hostKey(new URL(url).hostname), checked);
       } catch {
         // Not a URL: refused just below.
       }

@@ -205,9 +205,14 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       const state = stateOf(streamId);
       for (const track of state.tracks.values()) closeRun(streamId, state, track);
       streams.delete(streamId);
-      return state.events.sort((a, b) => a.startSec - b.startSec || a.type.localeCompare(b.type));
+      return state.events.sort(compareDefects);
     },
   };
+}
+
+/** The order of defects in a report: by start time, then by type. */
+export function compareDefects(a: DefectEvent, b: DefectEvent): number {
+  return a.startSec - b.startSec || a.type.localeCompare(b.type);
 }
 
 /** Adds one defective unit to a track's run. */

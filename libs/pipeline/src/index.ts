@@ -19,7 +19,7 @@ export type {
   StreamStart,
   VideoNeed,
 } from './contracts';
-export { combineListeners, createAggregator, defaultEventRules } from './aggregator';
+export { combineListeners, compareDefects, createAggregator, defaultEventRules } from './aggregator';
 export type { AggregatorOptions, EventRule } from './aggregator';
 export { mergeDetections, mergeNeeds, projectBatch, runAnalysis } from './runner';
 export type { AnalysisProgress, AnalysisRequest, RunnerComponents } from './runner';

@@ -1,5 +1,6 @@
 import type { DetectionBatch, FrameBatch } from '@framewatch/frame-codec';
 import { CancelledError, InputError } from '@framewatch/errors';
+import { compareDefects } from './aggregator';
 import { DefectType } from './contracts';
 import type {
   Aggregator,
@@ -153,13 +154,13 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   const signalWatch = media.durationSec === null ? createSignalWatch(aggregator, request.id, () => carried.offsetSec + mediaSec) : null;
   // A resumed live analysis goes on where its last checkpoint left off, plus the time since.
   const resumed = media.durationSec === null ? request.resume?.checkpoint : undefined;
-  const carried = resumedState(request.resume, resumed);
+  const carried = resumed && request.resume ? resumedState(request.resume, resumed) : FIRST_ATTEMPT;
   await aggregator.start({
     streamId: request.id,
     source: request.source.url,
     media,
     detectors: signalWatch ? [...active, signalLossDetector] : active,
-    ...(resumed && request.resume ? { resume: { closed: request.resume.defects, open: resumed.open } } : {}),
+    ...(resumed ? { resume: { closed: request.resume?.defects ?? [], open: resumed.open } } : {}),
   });
   const checkpoints =
     media.durationSec === null && request.onCheckpoint
@@ -277,7 +278,7 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
       status: 'running',
       media: { durationSec: media.durationSec, video: media.video, audio: media.audio },
       stats: stats(wallSec, mediaSec),
-      defects: [...events.closed].sort(byStart),
+      defects: [...events.closed].sort(compareDefects),
       checkpoint: { savedAt: new Date().toISOString(), mediaSec: round3(carried.offsetSec + mediaSec), open: events.open },
     };
     try {
@@ -294,9 +295,11 @@ export async function runAnalysis(components: RunnerComponents, request: Analysi
   }
 }
 
-/** What a resumed analysis takes over from its checkpoint; all zero for a first attempt. */
-function resumedState(previous: AnalysisResult | undefined, checkpoint: AnalysisResult['checkpoint']) {
-  if (!previous || !checkpoint) return { offsetSec: 0, resumes: 0, unmonitoredSec: 0, videoFrames: 0, audioChunks: 0 };
+/** What an analysis takes over from earlier attempts: nothing, for the first. */
+const FIRST_ATTEMPT = { offsetSec: 0, resumes: 0, unmonitoredSec: 0, videoFrames: 0, audioChunks: 0 } as const;
+
+/** What a resumed analysis takes over from its checkpoint. */
+function resumedState(previous: AnalysisResult, checkpoint: NonNullable<AnalysisResult['checkpoint']>): { [K in keyof typeof FIRST_ATTEMPT]: number } {
   const savedAt = Date.parse(checkpoint.savedAt);
   const gapSec = Number.isFinite(savedAt) ? Math.max(0, (Date.now() - savedAt) / 1000) : 0;
   return {
@@ -348,10 +351,6 @@ function createCheckpointer(aggregator: Aggregator, streamId: string, everySec: 
       stopped = true;
     },
   };
-}
-
-function byStart(a: DefectEvent, b: DefectEvent): number {
-  return a.startSec - b.startSec || a.type.localeCompare(b.type);
 }
 
 function round3(value: number): number {

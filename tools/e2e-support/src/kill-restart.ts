@@ -121,17 +121,20 @@ export async function killLiveAndResume(
     const submitted = await api.submitUrl(url);
     if (submitted.status !== 202) throw new Error(`submission failed: HTTP ${submitted.status}`);
     const id = submitted.body.id;
-    const checkpoint = await poll(60_000, `no checkpoint with an open ${waitFor.type} event`, async () => {
+    // The report the API serves now (a running job's checkpoint), or null while it has none.
+    const served = async (): Promise<AnalysisResult | null> => {
       const res = await fetch(`${monolith.url}/v1/analyses/${id}/report`, { headers: { authorization: `Bearer ${monolith.token}` } });
-      const body = res.status === 200 ? ((await res.json()) as AnalysisResult) : null;
+      return res.status === 200 ? ((await res.json()) as AnalysisResult) : null;
+    };
+    const checkpoint = await poll(60_000, `no checkpoint with an open ${waitFor.type} event`, async () => {
+      const body = await served();
       return body?.checkpoint?.open.some((e) => e.type === waitFor.type) ? body : null;
     });
     await monolith.kill();
 
     await monolith.start();
     await poll(60_000, `no closed ${waitFor.thenType} event after the restart`, async () => {
-      const res = await fetch(`${monolith.url}/v1/analyses/${id}/report`, { headers: { authorization: `Bearer ${monolith.token}` } });
-      const body = res.status === 200 ? ((await res.json()) as AnalysisResult) : null;
+      const body = await served();
       return (body?.stats.resumes ?? 0) > 0 && body?.defects.some((e) => e.type === waitFor.thenType) ? body : null;
     });
     const cancel = await fetch(`${monolith.url}/v1/analyses/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${monolith.token}` } });
