@@ -48,6 +48,8 @@ export interface GenerateOptions {
   frames?: number;
   /** Clips per (source) in each split: sizes drawn from {@link SIZES}. Default 3. */
   clipsPerSource?: number;
+  /** Clips per held-out source, when the held-out set should be larger than `clipsPerSource` gives. */
+  heldOutClipsPerSource?: number;
   /** Corrupted variants per clean clip. Default 2. */
   variants?: number;
   /** Concurrent ffmpeg jobs. Default 2. */
@@ -82,6 +84,10 @@ export const TRAIN_SOURCES: readonly string[] = [
   // Hard cuts and jumping objects: abrupt change that is not corruption.
   "testsrc2=s={s}:r={r}[a];yuvtestsrc=s={s}:r={r},hue=h=t*40[b];[a][b]overlay=enable='lt(mod(t\\,1.6)\\,0.8)'",
   "color=c=#304050:s={s}:r={r},drawbox=x='if(lt(mod(t\\,1.2)\\,0.6)\\,20\\,iw/2)':y=ih/4:w=iw/3:h=ih/3:c=#e0d0a0:t=fill,noise=alls=4:allf=t",
+  // Text over flat and smooth backgrounds (captions, tickers, counters): the codec changes only
+  // the blocks the glyphs touch, so legitimate change is block-aligned here too.
+  "color=c=#402010:s={s}:r={r},drawtext=text='LIVE %{n}':fontsize=28:fontcolor=yellow:x=20:y=h-40-mod(t*30\\,h-60)",
+  "nullsrc=s={s}:r={r},geq=lum='40+X/W*60':cb=140:cr=120,drawtext=text='Breaking news %{pts}':fontsize=22:fontcolor=white:x=w-mod(t*120\\,w+300):y=h-36:box=1:boxcolor=black@0.6",
 ];
 
 /** Clean content for the held-out set: sources the model never saw in training. */
@@ -136,14 +142,15 @@ export function labelFrame(clean: Uint8Array, bad: Uint8Array, width: number, he
 
 /** The clips of both splits, drawn reproducibly from `seed`. */
 export function planClips(options: GenerateOptions): ClipSpec[] {
-  const rng = createPrng(options.seed);
   const frames = options.frames ?? 150;
-  const per = options.clipsPerSource ?? 3;
   const clips: ClipSpec[] = [];
   for (const [split, sources] of [
     ['train', TRAIN_SOURCES],
     ['test', TEST_SOURCES],
   ] as const) {
+    // A generator per split: the held-out clips do not change when training sources are added.
+    const rng = createPrng(options.seed ^ hash(split));
+    const per = split === 'test' ? (options.heldOutClipsPerSource ?? options.clipsPerSource ?? 3) : (options.clipsPerSource ?? 3);
     const chosen = sources.slice(0, options.sourcesPerSplit ?? sources.length);
     chosen.forEach((source, si) => {
       for (let c = 0; c < per; c++) {

@@ -8,13 +8,14 @@ import { evaluate } from './evaluate';
 import { runExperiment } from './experiment';
 
 /**
- * Floors of the committed model on the small held-out set below (one clip per held-out source,
- * 5 clean and 10 corrupted; libs/detectors/MODEL.md "Test floors"). Measured: event F1 0.69,
- * frame F1 0.29, ROC-AUC 0.80 against blockdetect's 0.51, 2 events on the 5 clean clips. The
- * floors sit just under, so a worse model or a broken feature, decoder or aggregator fails here;
- * they are far from the issue's targets (event F1 ≥ 0.9, no events on clean content).
+ * Floors of the committed model on the small held-out set below (two clips per held-out source,
+ * 10 clean and 20 corrupted, 15 true events; libs/detectors/MODEL.md "Test floors"). Measured:
+ * event F1 0.64 (7 of 15 found, none false), frame F1 0.30, ROC-AUC 0.86 against blockdetect's
+ * 0.51, no event on the 10 clean clips. The floors allow one event fewer and no clean event, so a
+ * worse model or a broken feature, decoder or aggregator fails here; the event floor is far from
+ * the issue's target (event F1 ≥ 0.9).
  */
-const FLOORS = { eventF1: 0.6, frameF1: 0.25, aucOverBlockdetect: 0.2, cleanEvents: 2 };
+const FLOORS = { eventF1: 0.55, frameF1: 0.25, aucOverBlockdetect: 0.25, cleanEvents: 0 };
 
 describe('the committed macroblocking model on held-out sources (small set)', () => {
   let dir: string;
@@ -23,13 +24,13 @@ describe('the committed macroblocking model on held-out sources (small set)', ()
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps event F1, frame F1 and its lead over blockdetect above the documented floors', async () => {
+  it('keeps event F1, frame F1 and its lead over blockdetect above the documented floors, with no event on clean clips', async () => {
     const model = await loadMacroblockModel({ modelPath: defaultMacroblockModelPath(), threads: 1, featureCount: MACROBLOCK_FEATURE_COUNT });
-    const clips = await generateDataset({ workDir: path.join(dir, 'clips'), seed: 5, frames: 150, clipsPerSource: 1, variants: 2, splits: ['test'], concurrency: 2 });
+    const clips = await generateDataset({ workDir: path.join(dir, 'clips'), seed: 5, frames: 150, clipsPerSource: 2, variants: 2, splits: ['test'], concurrency: 2 });
     const scores = new Map<string, Float32Array>();
     for (const clip of clips) scores.set(clip.id, await model.score(clip.features, clip.labels.length));
     const result = await evaluate(clips, (c) => scores.get(c.id) as Float32Array);
-    expect(result.clips).toEqual({ corrupted: 10, clean: 5 });
+    expect(result.clips).toEqual({ corrupted: 20, clean: 10 });
     expect(result.events.f1).toBeGreaterThanOrEqual(FLOORS.eventF1);
     expect(result.model.f1).toBeGreaterThanOrEqual(FLOORS.frameF1);
     expect(result.model.auc - result.blockdetect.auc).toBeGreaterThanOrEqual(FLOORS.aucOverBlockdetect);

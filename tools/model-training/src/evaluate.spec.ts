@@ -1,4 +1,5 @@
-import { events, prf, reportedEvents, rocAuc } from './evaluate';
+import { evaluate, events, prf, reportedEvents, rocAuc } from './evaluate';
+import type { ClipData } from './data';
 import { bestThreshold } from './train';
 import { labelFrame } from './data';
 
@@ -29,6 +30,24 @@ describe('evaluation metrics', () => {
     scores.fill(0.45, 26, 30); // held at 0.4
     scores.fill(0.9, 38, 41); // 8 frames (0.32 s) later: bridged
     expect(await reportedEvents(scores)).toEqual([[20, 40]]);
+  });
+
+  it('counts events on clean clips as false ones in the all-clips figures, not in the corrupted-clip ones', async () => {
+    const clip = (id: string, corrupted: boolean, labelled: [number, number] | null): ClipData => {
+      const labels = new Uint8Array(50);
+      if (labelled) labels.fill(1, labelled[0], labelled[1]);
+      return { id, source: 'toy', split: 'test', corrupted, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50) };
+    };
+    const scores = new Map<string, number[]>([
+      ['bad', [...new Array(10).fill(0), ...new Array(10).fill(0.9), ...new Array(30).fill(0)]], // found
+      ['clean', [...new Array(30).fill(0), ...new Array(10).fill(0.9), ...new Array(10).fill(0)]], // a false event
+    ]);
+    const result = await evaluate([clip('bad', true, [12, 22]), clip('clean', false, null)], (c) => Float32Array.from(scores.get(c.id) as number[]));
+    expect(result.events).toMatchObject({ precision: 1, recall: 1, truth: 1, predicted: 1 });
+    expect(result.clean.falsePositiveEvents).toBe(1);
+    expect(result.allClips.precision).toBe(0.5);
+    expect(result.allClips.recall).toBe(1);
+    expect(result.allClips.f1).toBeCloseTo(2 / 3);
   });
 
   it('finds the best-F1 threshold', () => {

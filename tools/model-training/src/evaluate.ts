@@ -17,6 +17,8 @@ export interface Evaluation {
   model: Prf & { auc: number };
   blockdetect: Prf & { auc: number; threshold: number };
   events: Prf & { truth: number; predicted: number };
+  /** Events over all clips, each event on a clean clip counted as a false one: what a user sees. */
+  allClips: Prf;
   clean: { falsePositiveEvents: number; falsePositiveFrames: number; frames: number };
   /** Events by content source (the first 40 characters of its lavfi graph): where the model fails. */
   bySource: Record<string, { truth: number; found: number; predicted: number; falseOnClean: number }>;
@@ -153,12 +155,15 @@ export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => 
   const bdBest = bestThreshold(bd, labels);
   const ep = predictedEvents > 0 ? matchedPredicted / predictedEvents : 1;
   const er = truthEvents > 0 ? matchedTruth / truthEvents : 1;
+  const allPredicted = predictedEvents + clean.falsePositiveEvents;
+  const ap = allPredicted > 0 ? matchedPredicted / allPredicted : 1;
   return {
     frames: { total: l.length + ambiguousLeftOut, corrupt: l.filter((v) => v).length, ambiguousLeftOut },
     clips: { corrupted: clips.filter((c) => c.corrupted).length, clean: clips.filter((c) => !c.corrupted).length },
     model: { ...prf(s, l), auc: rocAuc(s, l) },
     blockdetect: { ...prf(bd, l, bdBest.threshold), auc: rocAuc(bd, l), threshold: bdBest.threshold },
     events: { precision: ep, recall: er, f1: ep + er > 0 ? (2 * ep * er) / (ep + er) : 0, truth: truthEvents, predicted: predictedEvents },
+    allClips: { precision: ap, recall: er, f1: ap + er > 0 ? (2 * ap * er) / (ap + er) : 0 },
     clean,
     bySource,
   };

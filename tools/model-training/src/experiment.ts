@@ -4,7 +4,7 @@ import type { ClipData, GenerateOptions } from './data';
 import { evaluate, stack } from './evaluate';
 import type { Evaluation } from './evaluate';
 import { writeMlpOnnx } from './onnx-writer';
-import { mlpLayers, predict, trainMlp } from './train';
+import { mlpLayers, predict, trainEnsemble } from './train';
 import type { Mlp, TrainOptions } from './train';
 
 /** Result of {@link runExperiment}. */
@@ -19,8 +19,9 @@ export interface ExperimentResult {
 }
 
 /**
- * Generates both splits, trains the network on the training clips, evaluates it (in
- * TypeScript, same arithmetic as the ONNX graph) on the held-out clips and serialises it as ONNX.
+ * Generates both splits, trains the network (an ensemble merged into one, see `trainEnsemble`)
+ * on the training clips, evaluates it (in TypeScript, same arithmetic as the ONNX graph) on the
+ * held-out clips and serialises it as ONNX.
  */
 export async function runExperiment(data: GenerateOptions, training: TrainOptions): Promise<ExperimentResult> {
   const t0 = Date.now();
@@ -29,7 +30,7 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
   const train = clips.filter((c) => c.split === 'train');
   const test = clips.filter((c) => c.split === 'test');
   const { x, y, rows } = stack(train);
-  const mlp = trainMlp(x, y, rows, MACROBLOCK_FEATURE_COUNT, training);
+  const mlp = trainEnsemble(x, y, rows, MACROBLOCK_FEATURE_COUNT, training);
   const calibration = await calibrateForEvents(mlp, train);
   const t2 = Date.now();
   const evaluation = await evaluate(test, (c) => scoreClip(mlp, c));
@@ -71,10 +72,7 @@ export async function calibrateForEvents(mlp: Mlp, clips: ClipData[]): Promise<{
   for (const threshold of CANDIDATE_THRESHOLDS) {
     const shift = logit(threshold);
     const shifted = (c: ClipData): Float32Array => (raw.get(c.id) as Float32Array).map((v) => 1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-7, Math.max(1e-7, v))) - shift))));
-    const { events, clean } = await evaluate(clips, shifted);
-    const matched = events.precision * events.predicted;
-    const precision = events.predicted + clean.falsePositiveEvents > 0 ? matched / (events.predicted + clean.falsePositiveEvents) : 1;
-    const f1 = precision + events.recall > 0 ? (2 * precision * events.recall) / (precision + events.recall) : 0;
+    const f1 = (await evaluate(clips, shifted)).allClips.f1;
     if (f1 >= best.trainingEventF1) best = { threshold, trainingEventF1: f1 };
   }
   mlp.b2 -= logit(best.threshold);

@@ -7,5 +7,5 @@ export { EVENT_GAP, evaluate, events, prf, rocAuc, stack } from './evaluate';
 export type { Evaluation, Prf } from './evaluate';
 export { runExperiment, scoreClip } from './experiment';
 export type { ExperimentResult } from './experiment';
-export { bestThreshold, mlpLayers, predict, trainMlp } from './train';
+export { bestThreshold, combineMlps, mlpLayers, predict, trainEnsemble, trainMlp } from './train';
 export type { Mlp, TrainOptions } from './train';

@@ -13,8 +13,10 @@ export interface TrainOptions {
   batchSize?: number;
   /** L2 penalty on the weights. Default 1e-4. */
   l2?: number;
-  /** Seed of weight initialisation and shuffling. */
+  /** Seed of weight initialisation and shuffling (member k of an ensemble uses seed + k). */
   seed: number;
+  /** Networks trained from different seeds and merged into one (see {@link combineMlps}). Default 1. */
+  members?: number;
 }
 
 /** A trained F→H→1 MLP with the input standardisation folded into the first layer. */
@@ -132,6 +134,39 @@ export function trainMlp(x: Float32Array, y: Uint8Array, rows: number, inputSize
   const clamped = Math.min(0.95, Math.max(0.05, best.threshold));
   mlp.b2 -= Math.log(clamped / (1 - clamped));
   return mlp;
+}
+
+/**
+ * Trains {@link TrainOptions.members} networks that differ only in their seed (seed, seed + 1, …)
+ * and merges them with {@link combineMlps}. On content it never saw, one network's event F1 moved
+ * by ±0.09 and its false events on clean clips from 0 to 20 with the seed alone (MODEL.md); the
+ * merged network does not depend on one draw.
+ */
+export function trainEnsemble(x: Float32Array, y: Uint8Array, rows: number, inputSize: number, options: TrainOptions): Mlp {
+  const members = Array.from({ length: options.members ?? 1 }, (_, k) => trainMlp(x, y, rows, inputSize, { ...options, seed: options.seed + k }));
+  return members.length === 1 ? members[0] : combineMlps(members);
+}
+
+/**
+ * One network whose output logit is the mean of the members' logits: their hidden layers side by
+ * side, each output weight divided by the number of members, the output biases averaged. Still
+ * one Gemm → Relu → Gemm → Sigmoid, so the ONNX file and its inference stay the same shape.
+ */
+export function combineMlps(members: readonly Mlp[]): Mlp {
+  const F = members[0].inputSize;
+  if (members.some((m) => m.inputSize !== F)) throw new Error('combineMlps: members differ in input size');
+  const H = members.reduce((sum, m) => sum + m.hidden, 0);
+  const w1 = new Float32Array(H * F);
+  const b1 = new Float32Array(H);
+  const w2 = new Float32Array(H);
+  let offset = 0;
+  for (const m of members) {
+    w1.set(m.w1, offset * F);
+    b1.set(m.b1, offset);
+    for (let h = 0; h < m.hidden; h++) w2[offset + h] = m.w2[h] / members.length;
+    offset += m.hidden;
+  }
+  return { inputSize: F, hidden: H, w1, b1, w2, b2: members.reduce((sum, m) => sum + m.b2, 0) / members.length };
 }
 
 /** Scores `rows` feature vectors with the network (sigmoid outputs in [0, 1]). */
