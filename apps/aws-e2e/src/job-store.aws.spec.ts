@@ -1,6 +1,6 @@
 /**
  * The DynamoDB JobStore against dynalite on loopback, directly and through the fault proxy:
- * the JobStore conformance suite plus RELIABILITY R1, R2, R4, R7, R10, R11 and R12.
+ * the JobStore conformance suite plus RELIABILITY R1, R2, R4, R7, R10, R11, R12 and R13.
  */
 import { defineTable, getConsistent, putIfAbsent, conditionalUpdate, updateIfVersion } from '@framewatch/dynamo';
 import { startDynalite, startFaultProxy, type FaultProxy, type RunningDynalite } from '@framewatch/emulators';
@@ -12,6 +12,19 @@ import { createDynamoHarness } from './dynamo-harness';
 
 const UPDATE_ITEM = /X-Amz-Target: DynamoDB_20120810\.UpdateItem/i;
 const SOURCE = { url: 'https://media.example/a.mp4' } as const;
+/** What DynamoDB answers when a table's or account's request rate is exceeded. */
+const THROTTLED = {
+  status: 400,
+  headers: { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': 'r13' },
+  body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' }),
+};
+
+/** The SDK's invocation id and attempt number of a request head (`amz-sdk-invocation-id`, `amz-sdk-request`). */
+function attemptOf(head: string): { invocation: string; attempt: number } {
+  const invocation = /\namz-sdk-invocation-id:\s*(\S+)/i.exec(head)?.[1] ?? '';
+  const attempt = Number(/\namz-sdk-request:\s*attempt=(\d+)/i.exec(head)?.[1] ?? 0);
+  return { invocation, attempt };
+}
 
 let dynamo: RunningDynalite;
 let proxy: FaultProxy;
@@ -176,6 +189,56 @@ describe('DynamoDB JobStore under faults (fault proxy in front of dynalite)', ()
     expect(elapsed).toBeGreaterThanOrEqual(2 * 300 - 50);
     expect(elapsed).toBeLessThan(3000); // two attempts of 300 ms plus back-off, never the SDK's minutes
     expect(proxy.stats().blackHoled).toBeGreaterThanOrEqual(1);
+  });
+
+  it('R13: throttled twice, then served: the third attempt succeeds and every attempt is the same call', async () => {
+    const job = await direct.create({ source: SOURCE });
+    const store = viaProxy({ maxAttempts: 3 });
+    proxy.respondNext(2, THROTTLED);
+    await expect(store.get(job.id)).resolves.toEqual(job);
+    expect(proxy.stats()).toMatchObject({ requests: 3, responded: 2, forwarded: 1 });
+    const attempts = proxy.requests().map((r) => attemptOf(r.head));
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    expect(new Set(attempts.map((a) => a.invocation)).size).toBe(1);
+  });
+
+  it('R13: throttled on every attempt: UNAVAILABLE (throttled) after exactly maxAttempts requests', async () => {
+    const job = await direct.create({ source: SOURCE });
+    const store = viaProxy({ maxAttempts: 3 });
+    proxy.respondNext(3, THROTTLED);
+    expect(await failureOf(store.get(job.id))).toMatchObject({ code: 'UNAVAILABLE', detail: { reason: 'throttled', attempts: 3 } });
+    expect(proxy.stats()).toMatchObject({ requests: 3, responded: 3, forwarded: 0 });
+  });
+
+  it('R13: sustained throttling of 60 concurrent calls: retries are spaced by back-off and capped by the retry quota (no retry storm)', async () => {
+    const job = await direct.create({ source: SOURCE });
+    const store = viaProxy({ maxAttempts: 3 });
+    proxy.respondNext(10_000, THROTTLED);
+    const calls = 60;
+    const failures = await Promise.all(Array.from({ length: calls }, () => failureOf(store.get(job.id))));
+    for (const err of failures) expect(err).toMatchObject({ code: 'UNAVAILABLE', detail: { reason: 'throttled' } });
+    const seen = proxy.requests();
+    const context = JSON.stringify(proxy.stats());
+    // Every call tried once; the client's retry quota (shared by its calls) stopped retrying
+    // before every call had used all its attempts: fewer than calls × maxAttempts requests.
+    expect({ context, atLeastOnePerCall: seen.length >= calls, belowFullRetries: seen.length < calls * 3 }).toEqual({ context, atLeastOnePerCall: true, belowFullRetries: true });
+    expect(proxy.stats().forwarded).toBe(0);
+    // Back-off: a retry waits a jittered, growing delay (the SDK's throttling base is 500 ms),
+    // never an immediate resend. Averaged over every retry, so jitter cannot make it flaky.
+    const firstSeen = new Map<string, number>();
+    const lastSeen = new Map<string, number>();
+    const gaps: number[] = [];
+    for (const r of seen) {
+      const { invocation } = attemptOf(r.head);
+      const previous = lastSeen.get(invocation);
+      if (previous !== undefined) gaps.push(r.at - previous);
+      else firstSeen.set(invocation, r.at);
+      lastSeen.set(invocation, r.at);
+    }
+    expect(firstSeen.size).toBe(calls);
+    expect(gaps.length).toBeGreaterThan(0);
+    const meanGap = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    expect({ context, meanGapAtLeast100ms: meanGap >= 100 }).toEqual({ context, meanGapAtLeast100ms: true });
   });
 
   it('R12: a conditional check failure and a validation error are sent exactly once', async () => {

@@ -105,6 +105,19 @@ describe('startFaultProxy', () => {
     expect(proxy.stats()).toMatchObject({ requests: 3, forwarded: 3, drops: 1 });
   });
 
+  it('respondNext answers matching requests itself, swallowing their bodies, and keeps the connection', async () => {
+    await request(proxy, agent, '/warm');
+    proxy.respondNext(2, { status: 400, headers: { 'x-amzn-ErrorType': 'ThrottlingException' }, body: '{"__type":"ThrottlingException"}' }, { match: /\/write/ });
+    const throttled = await request(proxy, agent, '/write', { body: 'v=1', chunked: true });
+    expect(throttled).toMatchObject({ status: 400, body: '{"__type":"ThrottlingException"}' });
+    expect((await request(proxy, agent, '/read')).body).toBe('ok /read');
+    expect((await request(proxy, agent, '/write', { body: 'x'.repeat(5000) })).status).toBe(400);
+    expect((await request(proxy, agent, '/write', { body: 'v=3' })).body).toBe('ok /write');
+    expect(echo.hits.map((h) => h.split(' ')[1])).toEqual(['/warm', '/read', '/write']);
+    expect(proxy.stats()).toMatchObject({ connections: 1, requests: 5, forwarded: 3, responded: 2 });
+    expect(proxy.requests().map((r) => r.head.split(' ')[1])).toEqual(['/warm', '/write', '/read', '/write', '/write']);
+  });
+
   it('blackHole accepts and never answers, on new and pooled connections, until switched off', async () => {
     await request(proxy, agent, '/warm');
     proxy.blackHole(true);

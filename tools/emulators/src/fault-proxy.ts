@@ -51,6 +51,22 @@ export interface FaultProxyStats {
   drops: number;
   /** Connections that fell into the black hole. */
   blackHoled: number;
+  /** Requests answered by the proxy itself ({@link FaultProxy.respondNext}). */
+  responded: number;
+}
+
+/** A canned HTTP response for {@link FaultProxy.respondNext}. */
+export interface CannedResponse {
+  status: number;
+  /** Header names and values; `content-length` is set from the body. */
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A request the proxy saw: when its head was complete, and the head (request line and headers, latin1). */
+export interface SeenRequest {
+  at: number;
+  head: string;
 }
 
 /** A running proxy. */
@@ -71,6 +87,14 @@ export interface FaultProxy {
    * the client connection: the write happened but the client never learns it (lost ack, R2).
    */
   dropNextResponses(n: number, options?: FaultMatch): void;
+  /**
+   * Answers each of the next `n` (matching) requests with `response` instead of forwarding it
+   * (the target never sees it) and keeps the connection open: a throttling or server error that
+   * the client's retry logic must handle (R13).
+   */
+  respondNext(n: number, response: CannedResponse, options?: FaultMatch): void;
+  /** Every request seen since start or the last {@link FaultProxy.reset} with `clearStats`, in order. */
+  requests(): SeenRequest[];
   /**
    * While on, connections accept bytes and never answer (nothing is forwarded). A connection
    * that fell in stays silent until closed; switching off destroys those connections.
@@ -203,6 +227,8 @@ interface Conn {
   dropCurrent: boolean;
   /** A dropped request was completely forwarded: the next target bytes are its response. */
   dropArmed: boolean;
+  /** The request being read is answered by the proxy ({@link FaultProxy.respondNext}): its bytes are swallowed. */
+  answer: CannedResponse | null;
   /** Bytes of a request whose head is not complete yet: held until its fault is decided. */
   held: Buffer[] | null;
   queue: Array<{ at: number; bytes: Buffer; after?: () => void }>;
@@ -228,7 +254,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const random = createPrng(seed);
   const conns = new Set<Conn>();
   const faults = {
-    pending: [] as Array<{ kind: 'reset' | 'drop'; match?: (head: string) => boolean }>,
+    pending: [] as Array<{ kind: 'reset' | 'drop' | 'respond'; match?: (head: string) => boolean; response?: CannedResponse }>,
     blackHole: false,
     latencyMs: 0,
     chaos: null as ChaosOptions | null,
@@ -240,8 +266,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     resets: 0,
     drops: 0,
     blackHoled: 0,
+    responded: 0,
   });
   let counters = zero();
+  let seen: SeenRequest[] = [];
 
   const kill = (conn: Conn, rst: boolean): void => {
     if (conn.dead) return;
@@ -275,17 +303,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (!conn.timer) pump(conn);
   };
 
-  const decide = (head: string): 'reset' | 'drop' | 'none' => {
+  const decide = (head: string): { kind: 'reset' | 'drop' | 'respond' | 'none'; response?: CannedResponse } => {
     const i = faults.pending.findIndex((f) => f.match === undefined || f.match(head));
-    if (i >= 0) return faults.pending.splice(i, 1)[0].kind;
+    if (i >= 0) return faults.pending.splice(i, 1)[0];
     if (faults.chaos) {
       const r = random();
       const pr = faults.chaos.resetProbability ?? 0;
       const pd = faults.chaos.dropProbability ?? 0;
-      if (r < pr) return 'reset';
-      if (r < pr + pd) return 'drop';
+      if (r < pr) return { kind: 'reset' };
+      if (r < pr + pd) return { kind: 'drop' };
     }
-    return 'none';
+    return { kind: 'none' };
   };
 
   const fallIn = (conn: Conn): void => {
@@ -305,6 +333,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       blackHoled: false,
       dropCurrent: false,
       dropArmed: false,
+      answer: null,
       held: null,
       queue: [],
       timer: null,
@@ -323,7 +352,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       let from = 0;
       const emit = (to: number): void => {
-        if (to > from) {
+        if (to > from && conn.answer === null) {
           const bytes = chunk.subarray(from, to);
           if (conn.held) conn.held.push(bytes);
           else forward(conn, bytes);
@@ -338,9 +367,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           conn.held = [];
         } else if (ev.type === 'head') {
           counters.requests++;
+          seen.push({ at: Date.now(), head: ev.head });
           const held = Buffer.concat(conn.held ?? []);
           conn.held = null;
-          const fault = decide(ev.head);
+          const { kind: fault, response } = decide(ev.head);
+          if (fault === 'respond') {
+            // Swallow the request (its body too) and answer it once it has been read.
+            conn.answer = response as CannedResponse;
+            continue;
+          }
           if (fault === 'reset') {
             counters.resets++;
             // Bytes queued before this request (latency) still go out first.
@@ -350,6 +385,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           counters.forwarded++;
           conn.dropCurrent = fault === 'drop';
           forward(conn, held);
+        } else if (conn.answer !== null) {
+          const answer = conn.answer;
+          conn.answer = null;
+          counters.responded++;
+          forward(conn, Buffer.alloc(0), () => {
+            if (!conn.dead) client.write(cannedBytes(answer));
+          });
         } else if (conn.dropCurrent) {
           conn.dropCurrent = false;
           forward(conn, Buffer.alloc(0), () => {
@@ -404,6 +446,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     resetNext(n, opts) {
       for (let i = 0; i < n; i++) faults.pending.push({ kind: 'reset', match: toMatcher(opts?.match) });
     },
+    respondNext(n, response, opts) {
+      for (let i = 0; i < n; i++) faults.pending.push({ kind: 'respond', match: toMatcher(opts?.match), response });
+    },
+    requests() {
+      return [...seen];
+    },
     dropNextResponses(n, opts) {
       for (let i = 0; i < n; i++) faults.pending.push({ kind: 'drop', match: toMatcher(opts?.match) });
     },
@@ -424,7 +472,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       faults.latencyMs = 0;
       faults.chaos = null;
       releaseBlackHoled();
-      if (opts?.clearStats) counters = zero();
+      if (opts?.clearStats) {
+        counters = zero();
+        seen = [];
+      }
     },
     stats() {
       return { ...counters };
@@ -434,6 +485,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function cannedBytes(response: CannedResponse): Buffer {
+  const body = Buffer.from(response.body ?? '', 'utf8');
+  const headers = Object.entries(response.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'content-length');
+  const head = [`HTTP/1.1 ${response.status} Canned`, ...headers.map(([name, value]) => `${name}: ${value}`), `Content-Length: ${body.length}`, '', ''].join('\r\n');
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
 function toMatcher(match: FaultMatch['match']): ((head: string) => boolean) | undefined {

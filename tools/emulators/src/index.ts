@@ -1,6 +1,6 @@
 // Public API of emulators.
 export { RequestFramer, createPrng, startFaultProxy } from './fault-proxy';
-export type { ChaosOptions, FaultMatch, FaultProxy, FaultProxyOptions, FaultProxyStats, FaultProxyTarget } from './fault-proxy';
+export type { CannedResponse, ChaosOptions, FaultMatch, FaultProxy, FaultProxyOptions, FaultProxyStats, FaultProxyTarget, SeenRequest } from './fault-proxy';
 export { startDynalite } from './dynamo';
 export type { DynaliteOptions, RunningDynalite } from './dynamo';
 export { S3RVER_CREDENTIALS, startS3rver } from './s3';
