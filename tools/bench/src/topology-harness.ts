@@ -76,13 +76,14 @@ export interface RunningTopology {
 /**
  * Starts `framewatch serve --topology <t>` at log level info (the per-job transport lines are
  * info) with private sources allowed (the clip is served from loopback). Its environment is
- * this one without any `FRAMEWATCH_*` setting, so every topology runs on the defaults.
+ * this one without any `FRAMEWATCH_*` setting, so every topology runs on the defaults, plus
+ * `settings` (`FRAMEWATCH_*` variables a benchmark needs changed).
  */
-export async function startTopology(topology: BenchTopology, cli: string, dataDir: string): Promise<RunningTopology> {
+export async function startTopology(topology: BenchTopology, cli: string, dataDir: string, settings: Record<string, string> = {}): Promise<RunningTopology> {
   const serve = spawn(
     process.execPath,
     [cli, 'serve', '--topology', topology, '--port', '0', '--data-dir', dataDir, '--allow-private-sources', '--log-level', 'info'],
-    { env: childEnvironment({}), stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: childEnvironment(settings), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const transport = new Map<string, TransportLine>();
   const lines: string[] = [];
