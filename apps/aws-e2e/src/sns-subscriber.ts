@@ -1,4 +1,6 @@
 import { createServer } from 'node:http';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { LOCAL_AWS_CREDENTIALS } from '@framewatch/emulators';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -82,4 +84,19 @@ export async function startSnsSubscriber(): Promise<SnsSubscriber> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A started {@link SnsSubscriber} subscribed over http to the alerts topic of the local AWS
+ * servers whose `FRAMEWATCH_*` settings are `env` (`startLocalAws().env`).
+ */
+export async function subscribeToAlerts(env: Record<string, string>): Promise<SnsSubscriber> {
+  const subscriber = await startSnsSubscriber();
+  const sns = new SNSClient({ region: 'us-east-1', endpoint: env['FRAMEWATCH_SNS_ENDPOINT'], credentials: LOCAL_AWS_CREDENTIALS });
+  try {
+    await sns.send(new SubscribeCommand({ TopicArn: env['FRAMEWATCH_ALERTS_TOPIC_ARN'], Protocol: 'http', Endpoint: subscriber.url }));
+  } finally {
+    sns.destroy();
+  }
+  return subscriber;
 }

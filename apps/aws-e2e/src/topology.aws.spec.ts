@@ -1,12 +1,11 @@
-import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import path from 'node:path';
 import { analyzeLocally, apiClient, killAndResume, killLiveAndResume, scratch, serve, startLiveHls, startMediaServer } from '@framewatch/e2e-support';
 import type { MediaServer, Served } from '@framewatch/e2e-support';
-import { LOCAL_AWS_CREDENTIALS, startLocalAws } from '@framewatch/emulators';
+import { startLocalAws } from '@framewatch/emulators';
 import type { LocalAws } from '@framewatch/emulators';
 import { generateFixture } from '@framewatch/fixtures';
 import type { AnalysisResult } from '@framewatch/pipeline';
-import { startSnsSubscriber } from './sns-subscriber';
+import { subscribeToAlerts } from './sns-subscriber';
 import type { SnsSubscriber } from './sns-subscriber';
 
 jest.setTimeout(240_000);
@@ -23,10 +22,7 @@ const reference = new Map<string, AnalysisResult>();
 
 beforeAll(async () => {
   aws = await startLocalAws({ dir: path.join(scratch, 'local-aws') });
-  subscriber = await startSnsSubscriber();
-  const sns = new SNSClient({ region: 'us-east-1', endpoint: aws.env['FRAMEWATCH_SNS_ENDPOINT'], credentials: LOCAL_AWS_CREDENTIALS });
-  await sns.send(new SubscribeCommand({ TopicArn: aws.env['FRAMEWATCH_ALERTS_TOPIC_ARN'], Protocol: 'http', Endpoint: subscriber.url }));
-  sns.destroy();
+  subscriber = await subscribeToAlerts(aws.env);
   for (const clip of clips) reference.set(clip, analyzeLocally((await generateFixture(clip, fixturesDir)).mediaPath));
   media = await startMediaServer(fixturesDir);
 });

@@ -144,6 +144,36 @@ describe('createJobWorker', () => {
     expect(after?.lease?.owner).toBe('w1');
   });
 
+  it('completes a job with the report an earlier attempt stored before it stopped, without analysing it again', async () => {
+    const events = createJobEventListener(jobs, quiet);
+    const first = worker(() => ({ converter: converter(), detectors: [detector], aggregator: createAggregator({ listener: events }) }));
+    const analysedBefore = await jobs.create({ source: { url: 'https://example.com/clip.mp4' } });
+    await first.runOnce();
+    await settled(analysedBefore.id);
+    await first.stop();
+    const stored = await results.get(analysedBefore.id);
+    expect(stored?.status).toBe('succeeded');
+    // A job whose first attempt stored its report, then died before marking the job done.
+    const job = await jobs.create({ source: { url: 'https://example.com/clip.mp4' } });
+    expect(await jobs.claim('crashed', 1)).toMatchObject({ id: job.id, attempts: 1 });
+    const report = { ...(stored as NonNullable<typeof stored>), id: job.id };
+    await results.put(report);
+    await new Promise((r) => setTimeout(r, 1100)); // its lease expires
+    let analyses = 0;
+    const second = worker(() => {
+      analyses++;
+      return { converter: converter(), detectors: [detector], aggregator: createAggregator() };
+    });
+    expect(await second.runOnce()).toBe(true);
+    await settled(job.id);
+    await second.stop();
+    expect(analyses).toBe(0);
+    expect(await jobs.get(job.id)).toMatchObject({ status: 'succeeded', attempts: 2, lease: null });
+    expect(await results.get(job.id)).toEqual(report);
+    const statuses = (await jobs.listEvents(job.id, 0)).filter((e) => e.type === 'status').map((e) => e.data['status']);
+    expect(statuses).toEqual(['running', 'succeeded']);
+  });
+
   describe('a live job', () => {
     /** A live source: endless 1 s batches every `delayMs`; frames 25..74 of each attempt are "black". */
     const live = (delayMs: number): MediaConverter => ({

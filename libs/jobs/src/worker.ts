@@ -114,7 +114,24 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     const checkpoints = createCheckpointWriter(results, log);
     try {
       await jobs.appendEvent(job.id, JobEventType.status, { status: 'running', attempt: job.attempts });
-      const resume = await checkpointOf(job, log);
+      const earlier = await earlierReportOf(job, log);
+      if (earlier?.status === 'succeeded') {
+        // An earlier attempt stored its report (its alerts flushed before it) and then stopped
+        // before marking the job done: that report stands. Analysing again would write the
+        // report a second time with other timings (RELIABILITY R15).
+        await results.putArtifact(job.id, 'report.html', renderReportHtml(earlier), 'text/html; charset=utf-8');
+        observe(() => options.onJobFinished?.(job, earlier), log);
+        await finish(job, 'succeeded');
+        log.info({ defects: earlier.defects.length }, 'job succeeded: the report an earlier attempt stored stands');
+        return;
+      }
+      const resume = earlier?.status === 'running' && earlier.checkpoint ? earlier : undefined;
+      if (resume?.checkpoint) {
+        log.info(
+          { mediaSec: resume.checkpoint.mediaSec, savedAt: resume.checkpoint.savedAt, closed: resume.defects.length, open: resume.checkpoint.open.length },
+          'resuming a live analysis from its checkpoint',
+        );
+      }
       let lastProgress = 0;
       const result = await runAnalysis(options.components(job), {
         id: job.id,
@@ -175,20 +192,18 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     }
   }
 
-  /** The checkpoint an earlier attempt of a live job left, if this is a later attempt and there is one. */
-  async function checkpointOf(job: JobRecord, log: Logger): Promise<AnalysisResult | undefined> {
+  /**
+   * What an earlier attempt of this job stored, if this is a later attempt: a live job's
+   * checkpoint (status `running`), or the finished report of an attempt that stopped before it
+   * could mark the job done.
+   */
+  async function earlierReportOf(job: JobRecord, log: Logger): Promise<AnalysisResult | undefined> {
     if (job.attempts <= 1) return undefined;
     try {
-      const stored = await results.get(job.id);
-      if (stored?.status !== 'running' || !stored.checkpoint) return undefined;
-      log.info(
-        { mediaSec: stored.checkpoint.mediaSec, savedAt: stored.checkpoint.savedAt, closed: stored.defects.length, open: stored.checkpoint.open.length },
-        'resuming a live analysis from its checkpoint',
-      );
-      return stored;
+      return (await results.get(job.id)) ?? undefined;
     } catch (err) {
-      // Unreadable: the job starts a new timeline rather than not running at all.
-      log.warn({ err }, 'could not read the checkpoint of an earlier attempt; starting afresh');
+      // Unreadable: the job starts afresh rather than not running at all.
+      log.warn({ err }, 'could not read what an earlier attempt stored; starting afresh');
       return undefined;
     }
   }

@@ -2,7 +2,7 @@ export { analyzeLocally, apiClient, ensureBundles, repoRoot, scratch, serve } fr
 export type { Served } from './support';
 export { startMediaServer } from './media-server';
 export type { MediaServer } from './media-server';
-export { killAndResume, killLiveAndResume } from './kill-restart';
-export type { KillRestartOutcome, LiveKillRestartOutcome } from './kill-restart';
+export { killAndResume, killLiveAndResume, restartableMonolith } from './kill-restart';
+export type { KillRestartOutcome, LiveKillRestartOutcome, RestartableMonolith } from './kill-restart';
 export { startLiveHls } from './live-hls';
 export type { LiveHls } from './live-hls';

@@ -28,11 +28,15 @@ export interface LiveKillRestartOutcome {
   events: { type: string; data: Record<string, unknown> }[];
 }
 
+/** A monolith that a test can SIGKILL and start again on the same port and data dir. */
+export type RestartableMonolith = Awaited<ReturnType<typeof restartableMonolith>>;
+
 /**
  * The monolith app as a child process on a fixed port and data dir, with a 2 s lease so that a
- * job of a killed process is resumed quickly after a restart.
+ * job of a killed process is resumed quickly after a restart. `env` adds settings (stores,
+ * endpoints); the data dir is emptied first.
  */
-async function restartableMonolith(dataDir: string, env: Record<string, string>) {
+export async function restartableMonolith(dataDir: string, env: Record<string, string>) {
   ensureBundles();
   rmSync(dataDir, { recursive: true, force: true });
   const port = await freePort();
