@@ -56,6 +56,17 @@ async function site(dir: string | null, routes: Record<string, (url: string) => 
 
 const converter = createMediaConverter({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, allowPrivateSources: true, ioTimeoutSec: 5 });
 
+/** A converter whose resolver (the one the input rules use) knows `host` as 127.0.0.1; DNS does not. */
+function converterResolving(host: string) {
+  return createMediaConverter({
+    ffmpegPath: FFMPEG,
+    ffprobePath: FFPROBE,
+    allowPrivateSources: true,
+    ioTimeoutSec: 5,
+    lookup: async (name) => [{ address: name === host ? '127.0.0.1' : name, family: 4 }],
+  });
+}
+
 async function decodeAll(url: string, onSourceEvent?: (e: SourceEvent) => void): Promise<{ frames: number; chunks: number }> {
   let frames = 0;
   let chunks = 0;
@@ -166,13 +177,7 @@ describe('HLS sources', () => {
         body: `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nhttp://internal.example:${new URL(internal.url).port}/secret.ts\n#EXT-X-ENDLIST\n`,
       }),
     });
-    const resolving = createMediaConverter({
-      ffmpegPath: FFMPEG,
-      ffprobePath: FFPROBE,
-      allowPrivateSources: true,
-      ioTimeoutSec: 5,
-      lookup: async (host) => [{ address: host === 'internal.example' ? '127.0.0.1' : host, family: 4 }],
-    });
+    const resolving = converterResolving('internal.example');
     try {
       expect((await failureOf(decodeAll(`${server.url}/redirecting.m3u8`))).code).toBe('SOURCE_REJECTED');
       const named = (async () => {
@@ -191,13 +196,7 @@ describe('HLS sources', () => {
     // knows no such name. The segments can only be fetched if every connection goes to the
     // address the check saw (127.0.0.1), not to what a fresh lookup would say.
     const server = await site(vodDir);
-    const pinning = createMediaConverter({
-      ffmpegPath: FFMPEG,
-      ffprobePath: FFPROBE,
-      allowPrivateSources: true,
-      ioTimeoutSec: 5,
-      lookup: async (host) => [{ address: host === 'pinned.example' ? '127.0.0.1' : host, family: 4 }],
-    });
+    const pinning = converterResolving('pinned.example');
     try {
       let frames = 0;
       for await (const batch of pinning.decode({ url: `http://pinned.example:${new URL(server.url).port}/vod.m3u8` }, spec, { streamId: 'p' })) frames += batch.video.length;

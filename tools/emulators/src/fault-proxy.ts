@@ -218,6 +218,11 @@ export class RequestFramer {
   }
 }
 
+/** A fault queued for the next matching request. */
+type PendingFault =
+  | { kind: 'reset' | 'drop'; match?: (head: string) => boolean }
+  | { kind: 'respond'; match?: (head: string) => boolean; response: CannedResponse };
+
 interface Conn {
   client: net.Socket;
   upstream: net.Socket;
@@ -254,7 +259,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const random = createPrng(seed);
   const conns = new Set<Conn>();
   const faults = {
-    pending: [] as Array<{ kind: 'reset' | 'drop' | 'respond'; match?: (head: string) => boolean; response?: CannedResponse }>,
+    pending: [] as PendingFault[],
     blackHole: false,
     latencyMs: 0,
     chaos: null as ChaosOptions | null,
@@ -303,7 +308,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (!conn.timer) pump(conn);
   };
 
-  const decide = (head: string): { kind: 'reset' | 'drop' | 'respond' | 'none'; response?: CannedResponse } => {
+  const decide = (head: string): PendingFault | { kind: 'none' } => {
     const i = faults.pending.findIndex((f) => f.match === undefined || f.match(head));
     if (i >= 0) return faults.pending.splice(i, 1)[0];
     if (faults.chaos) {
@@ -370,20 +375,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           seen.push({ at: Date.now(), head: ev.head });
           const held = Buffer.concat(conn.held ?? []);
           conn.held = null;
-          const { kind: fault, response } = decide(ev.head);
-          if (fault === 'respond') {
+          const fault = decide(ev.head);
+          if (fault.kind === 'respond') {
             // Swallow the request (its body too) and answer it once it has been read.
-            conn.answer = response as CannedResponse;
+            conn.answer = fault.response;
             continue;
           }
-          if (fault === 'reset') {
+          if (fault.kind === 'reset') {
             counters.resets++;
             // Bytes queued before this request (latency) still go out first.
             forward(conn, Buffer.alloc(0), () => kill(conn, true));
             return;
           }
           counters.forwarded++;
-          conn.dropCurrent = fault === 'drop';
+          conn.dropCurrent = fault.kind === 'drop';
           forward(conn, held);
         } else if (conn.answer !== null) {
           const answer = conn.answer;
