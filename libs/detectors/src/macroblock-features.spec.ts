@@ -89,4 +89,57 @@ describe('MacroblockFeatureTracker', () => {
     expect(tracker.next(new Uint8Array(16 * 16), 16, 16, out)).toBe(out);
     expect(Array.from(out).every((v) => v === 0)).toBe(true);
   });
+
+  describe('texture: smears and stuck regions', () => {
+    /** Live grain (±25 around mid-grey), different every frame: every block changes and has texture. */
+    const grain = (seed: number): Uint8Array => {
+      let x = (seed + 1) * 2654435761;
+      return Uint8Array.from({ length: W * H }, () => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return 103 + ((x >>> 16) % 51);
+      });
+    };
+    /** Blocks 2–15 of macroblock rows 4–5 replaced: streaks (each row repeats the one above) or kept from `kept`. */
+    const damage = (p: Uint8Array, kept?: Uint8Array): Uint8Array => {
+      for (let y = 64; y < 96; y++) {
+        const r = y * W;
+        if (kept) p.set(kept.subarray(r + 32, r + 256), r + 32);
+        else p.copyWithin(r + 32, r - W + 32, r - W + 256);
+      }
+      return p;
+    };
+
+    it('finds no collapsed or stuck blocks in live grain', () => {
+      const f = last([0, 1, 2, 3, 4].map(grain));
+      expect(at(f, 'collapseShare')).toBe(0);
+      expect(at(f, 'stuckShare')).toBe(0);
+      expect(at(f, 'textureMemory')).toBe(0);
+    });
+
+    it('sees a smear over grain as collapsed blocks along macroblock rows', () => {
+      const f = last([0, 1, 2, 3, 4].map(grain).concat([damage(grain(5))]));
+      // 28 of 240 blocks, 14 of the 20 in each of two rows.
+      expect(at(f, 'collapseShare')).toBeCloseTo(28 / 240, 5);
+      expect(at(f, 'collapseRowMax')).toBeCloseTo(14 / 20, 5);
+      expect(at(f, 'collapseShareRise')).toBeCloseTo(28 / 240, 5);
+      expect(at(f, 'newCollapseShare')).toBeCloseTo(28 / 240, 5);
+      expect(at(f, 'textureMemory')).toBeGreaterThan(0.1);
+    });
+
+    it('sees a region kept from the previous frame while the grain moves on as stuck', () => {
+      const planes = [0, 1, 2, 3, 4].map(grain);
+      const f = last(planes.concat([damage(grain(5), planes[4])]));
+      expect(at(f, 'stuckShare')).toBeCloseTo(28 / 240, 5);
+      expect(at(f, 'stuckRowMax')).toBeCloseTo(14 / 20, 5);
+      expect(at(f, 'stuckShareRise')).toBeCloseTo(28 / 240, 5);
+      expect(at(f, 'collapseShare')).toBe(0);
+    });
+
+    it('does not call a still picture stuck', () => {
+      const still = grain(0);
+      const f = last([still, still, still, damage(still.slice(), still)]);
+      expect(at(f, 'stuckShare')).toBe(0);
+    });
+  });
 });
+

@@ -10,6 +10,10 @@
  *   just beside it (a picture edge crossing the grid has neighbours as strong as itself);
  * - a *change edge* is the same test on the difference from the previous frame: content that
  *   moves changes smoothly across the grid, a block replaced by garbage changes in a square;
+ * - a *collapsed* block lost its texture since the previous frame (a smear or a flat patch where
+ *   there was detail: the decoder's intra prediction with no residual, or its concealment);
+ * - a *stuck* block did not change while most of the picture did (a region the decoder kept
+ *   from an earlier frame while the content moves or the grain changes);
  * - counts are taken per block (two or more artifact sides), per macroblock row (the worst row)
  *   and as the longest horizontal run of edges, then compared with the stream's own recent past
  *   (the median of the last {@link HISTORY} frames), because absolute values depend on the
@@ -45,6 +49,16 @@ export const MACROBLOCK_FEATURE_NAMES = [
   'newArtifactBlockShare', // blocks with ≥ 2 artifact edges that had fewer in the previous frame
   'changeMemory', // max(changeBlockShareRise + changeRowMaxRise, DECAY × previous value)
   'runMemory', // max(changeRunMaxRise + artifactRunMaxRise, DECAY × previous value)
+  'collapseShare', // blocks whose texture fell below COLLAPSE × its value in the previous frame
+  'stuckShare', // blocks that changed less than STUCK × the frame's median block change
+  'collapseRowMax', // the worst macroblock row's share of collapsed blocks
+  'stuckRowMax', // the worst macroblock row's share of stuck blocks
+  'collapseShareRise', // collapseShare minus its median over the last HISTORY frames
+  'stuckShareRise', // same for stuckShare
+  'collapseRowMaxRise', // same for collapseRowMax
+  'stuckRowMaxRise', // same for stuckRowMax
+  'textureMemory', // max(collapseShareRise + stuckShareRise, DECAY × previous value)
+  'newCollapseShare', // collapsed blocks that were not collapsed in the previous frame
 ] as const;
 
 /** Length of the feature vector. */
@@ -59,10 +73,30 @@ export const DECAY = 0.92;
 const EDGE_MIN_STEP = 6;
 /** …and above this multiple of (1 + the mean step beside it). */
 const EDGE_RATIO = 2.5;
-/** Indices of the raw values whose rise against the history is a feature. */
-const RISE_OF = [0, 1, 2, 3, 4, 5] as const;
-const RAW_COUNT = 8;
+/** A block's texture (its smaller mean step, across or down) collapsed below this share of the previous frame's… */
+const COLLAPSE = 0.3;
+/** …when it had at least this much texture (luma codes per pixel step) before. */
+const MIN_TEXTURE = 3;
+/** A block is stuck when it changed by less than this share of the frame's median block change… */
+const STUCK = 0.2;
+/** …and that median is at least this many luma codes per pixel (the picture moves or has live grain). */
+const MIN_MOTION = 3;
+/** Indices of the raw values whose rise against the history is a feature (edge counts, then texture counts). */
+const EDGE_RISE_OF = [0, 1, 2, 3, 4, 5] as const;
+const TEXTURE_RISE_OF = [8, 9, 10, 11] as const;
+const RAW_COUNT = 12;
+/**
+ * `Math.abs`, read once: the pixel loops call it millions of times per second, and a global
+ * lookup of `Math` is slow wherever the code runs in a `vm` context (Jest runs every spec in one).
+ */
+const { abs } = Math;
 const B = 16;
+/**
+ * Texture and block change are sampled on this lattice inside each block (64 points). A 4-pixel
+ * lattice (16 points) costs 0.36 ms less per 720p frame but measured less stable (MODEL.md).
+ */
+const LATTICE = 2;
+const LATTICE_SAMPLES = (B / LATTICE) ** 2;
 
 /**
  * The macroblocking features of one stream, frame after frame: it keeps the previous frame's
@@ -91,6 +125,16 @@ export class MacroblockFeatureTracker {
   private readonly raw = new Float64Array(RAW_COUNT);
   private changeMemory = 0;
   private runMemory = 0;
+  private textureMemory = 0;
+  /** Per block: its texture in the previous frame, and whether it was collapsed then. */
+  private previousTexture = new Float32Array(0);
+  private texture = new Float32Array(0);
+  private previousCollapsed = new Uint8Array(0);
+  private collapsed = new Uint8Array(0);
+  /** Per block: mean absolute change from the previous frame. */
+  private blockChange = new Float32Array(0);
+  private readonly changeHistogram = new Uint32Array(256);
+  private newCollapsed = 0;
 
   /**
    * Computes the {@link MACROBLOCK_FEATURE_COUNT} features of the stream's next luma plane (8-bit,
@@ -110,19 +154,27 @@ export class MacroblockFeatureTracker {
     const hasPrevious = this.historyLength > 0;
     const raw = this.raw;
     this.measure(plane, hasPrevious ? previous : plane, width, bw, bh);
+    this.measureTexture(plane, previous, width, bw, bh, hasPrevious);
 
     let newArtifacts = 0;
     if (hasPrevious) {
       for (let i = 0; i < bw * bh; i++) if (this.counts[i] >= 2 && this.previousCounts[i] < 2) newArtifacts++;
     }
-    for (let k = 0; k < RAW_COUNT; k++) f[k] = raw[k];
-    RISE_OF.forEach((k, j) => (f[RAW_COUNT + j] = this.historyLength > 0 ? raw[k] - this.median(k) : 0));
-    const base = RAW_COUNT + RISE_OF.length;
-    f[base] = newArtifacts / (bw * bh);
-    this.changeMemory = Math.max(f[RAW_COUNT + 1] + f[RAW_COUNT + 2], DECAY * this.changeMemory);
-    this.runMemory = Math.max(f[RAW_COUNT + 4] + f[RAW_COUNT + 5], DECAY * this.runMemory);
-    f[base + 1] = this.changeMemory;
-    f[base + 2] = this.runMemory;
+    const rise = (k: number): number => (this.historyLength > 0 ? raw[k] - this.median(k) : 0);
+    // Edge features (0–16): 8 raw values, 6 rises, newly artifacted blocks, 2 memories.
+    for (let k = 0; k < 8; k++) f[k] = raw[k];
+    EDGE_RISE_OF.forEach((k, j) => (f[8 + j] = rise(k)));
+    f[14] = newArtifacts / (bw * bh);
+    this.changeMemory = Math.max(f[9] + f[10], DECAY * this.changeMemory);
+    this.runMemory = Math.max(f[12] + f[13], DECAY * this.runMemory);
+    f[15] = this.changeMemory;
+    f[16] = this.runMemory;
+    // Texture features (17–26): 4 raw values, 4 rises, a memory, newly collapsed blocks.
+    for (let k = 8; k < RAW_COUNT; k++) f[9 + k] = raw[k];
+    TEXTURE_RISE_OF.forEach((k, j) => (f[21 + j] = rise(k)));
+    this.textureMemory = Math.max(f[21] + f[22], DECAY * this.textureMemory);
+    f[25] = this.textureMemory;
+    f[26] = this.newCollapsed / (bw * bh);
 
     this.history.set(raw, this.historyNext * RAW_COUNT);
     this.historyNext = (this.historyNext + 1) % HISTORY;
@@ -131,6 +183,12 @@ export class MacroblockFeatureTracker {
     const swap = this.previousCounts;
     this.previousCounts = this.counts;
     this.counts = swap;
+    const texture = this.previousTexture;
+    this.previousTexture = this.texture;
+    this.texture = texture;
+    const collapsed = this.previousCollapsed;
+    this.previousCollapsed = this.collapsed;
+    this.collapsed = collapsed;
     return f;
   }
 
@@ -145,10 +203,16 @@ export class MacroblockFeatureTracker {
     this.artifactTop = new Uint8Array(blocks);
     this.changeLeft = new Uint8Array(blocks);
     this.changeTop = new Uint8Array(blocks);
+    this.previousTexture = new Float32Array(blocks);
+    this.texture = new Float32Array(blocks);
+    this.previousCollapsed = new Uint8Array(blocks);
+    this.collapsed = new Uint8Array(blocks);
+    this.blockChange = new Float32Array(blocks);
     this.historyLength = 0;
     this.historyNext = 0;
     this.changeMemory = 0;
     this.runMemory = 0;
+    this.textureMemory = 0;
   }
 
   /** Median of raw value `k` over the history. */
@@ -194,11 +258,11 @@ export class MacroblockFeatureTracker {
             const db = b - (q[r - 1] as number);
             const dc = c - (q[r + 1] as number);
             const dd = d - (q[r - 2] as number);
-            s += Math.abs(a - b);
-            n += Math.abs(c - a) + Math.abs(b - d);
-            ds += Math.abs(da - db);
-            dn += Math.abs(dc - da) + Math.abs(db - dd);
-            change += Math.abs(da);
+            s += abs(a - b);
+            n += abs(c - a) + abs(b - d);
+            ds += abs(da - db);
+            dn += abs(dc - da) + abs(db - dd);
+            change += abs(da);
           }
           beside += n / 16;
           if (isArtifact(s / 8, n / 16)) aL[i] = 1;
@@ -219,10 +283,10 @@ export class MacroblockFeatureTracker {
             const db = b - (q[r - W] as number);
             const dc = c - (q[r + W] as number);
             const dd = d - (q[r - W2] as number);
-            s += Math.abs(a - b);
-            n += Math.abs(c - a) + Math.abs(b - d);
-            ds += Math.abs(da - db);
-            dn += Math.abs(dc - da) + Math.abs(db - dd);
+            s += abs(a - b);
+            n += abs(c - a) + abs(b - d);
+            ds += abs(da - db);
+            dn += abs(dc - da) + abs(db - dd);
           }
           if (isArtifact(s / 8, n / 16)) aT[i] = 1;
           if (isArtifact(ds / 8, dn / 16)) cT[i] = 1;
@@ -273,6 +337,74 @@ export class MacroblockFeatureTracker {
     raw[5] = artifactRun / bw;
     raw[6] = Math.log1p(change / (leftEdges * 8));
     raw[7] = Math.log1p(beside / leftEdges);
+  }
+
+  /**
+   * Measures every block's texture (the smaller of its mean step across and down, on a
+   * {@link LATTICE}-pixel lattice) and its mean change from `q`, then counts collapsed and stuck
+   * blocks (overall and in the worst macroblock row) into `raw[8…11]`. Without a previous frame
+   * nothing is collapsed or stuck.
+   */
+  private measureTexture(p: Uint8Array, q: Uint8Array, width: number, bw: number, bh: number, hasPrevious: boolean): void {
+    const { texture, previousTexture, collapsed, previousCollapsed, blockChange, changeHistogram } = this;
+    const W = width;
+    changeHistogram.fill(0);
+    for (let by = 0; by < bh; by++) {
+      for (let bx = 0; bx < bw; bx++) {
+        let across = 0;
+        let down = 0;
+        let change = 0;
+        for (let y = by * B + 1; y < by * B + B; y += LATTICE) {
+          const r = y * W + bx * B;
+          for (let x = 1; x < B; x += LATTICE) {
+            const v = p[r + x] as number;
+            across += abs(v - (p[r + x - 1] as number));
+            down += abs(v - (p[r + x - W] as number));
+            change += abs(v - (q[r + x] as number));
+          }
+        }
+        const i = by * bw + bx;
+        texture[i] = Math.min(across, down) / LATTICE_SAMPLES;
+        blockChange[i] = change / LATTICE_SAMPLES;
+        changeHistogram[Math.min(255, Math.floor(change / LATTICE_SAMPLES))]++;
+      }
+    }
+    const blocks = bw * bh;
+    let medianChange = 0;
+    for (let seen = 0; medianChange < 255; medianChange++) {
+      seen += changeHistogram[medianChange] as number;
+      if (seen > blocks >> 1) break;
+    }
+    const moving = hasPrevious && medianChange >= MIN_MOTION;
+    let collapsedBlocks = 0;
+    let stuckBlocks = 0;
+    let collapseRowMax = 0;
+    let stuckRowMax = 0;
+    this.newCollapsed = 0;
+    for (let by = 0; by < bh; by++) {
+      let rowCollapsed = 0;
+      let rowStuck = 0;
+      for (let bx = 0; bx < bw; bx++) {
+        const i = by * bw + bx;
+        const before = previousTexture[i] as number;
+        const isCollapsed = hasPrevious && before >= MIN_TEXTURE && (texture[i] as number) < COLLAPSE * before;
+        collapsed[i] = isCollapsed ? 1 : 0;
+        if (isCollapsed) {
+          rowCollapsed++;
+          if (!previousCollapsed[i]) this.newCollapsed++;
+        }
+        if (moving && (blockChange[i] as number) < STUCK * medianChange) rowStuck++;
+      }
+      collapsedBlocks += rowCollapsed;
+      stuckBlocks += rowStuck;
+      if (rowCollapsed / bw > collapseRowMax) collapseRowMax = rowCollapsed / bw;
+      if (rowStuck / bw > stuckRowMax) stuckRowMax = rowStuck / bw;
+    }
+    const raw = this.raw;
+    raw[8] = collapsedBlocks / blocks;
+    raw[9] = stuckBlocks / blocks;
+    raw[10] = collapseRowMax;
+    raw[11] = stuckRowMax;
   }
 }
 

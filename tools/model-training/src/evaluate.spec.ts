@@ -1,7 +1,7 @@
 import { evaluate, events, prf, reportedEvents, rocAuc } from './evaluate';
 import type { ClipData } from './data';
 import { bestThreshold } from './train';
-import { labelFrame } from './data';
+import { ALIGN_FRAMES, labelAligned, labelFrame, summariseFrame } from './data';
 
 describe('evaluation metrics', () => {
   it('computes precision, recall and F1 at a threshold', () => {
@@ -69,5 +69,58 @@ describe('labelFrame', () => {
     expect(labelFrame(clean, bad, w, h)).toMatchObject({ label: 0, ambiguous: true });
     for (let y = 0; y < 16; y++) bad.fill(200, y * w, y * w + 48); // three blocks: 3 %
     expect(labelFrame(clean, bad, w, h)).toMatchObject({ label: 1, ambiguous: false });
+  });
+});
+
+describe('labelFrame: what a viewer can see', () => {
+  const w = 160;
+  const h = 160; // 100 blocks
+  /** Grain of strength ±25 around mid-grey (what `noise=alls=25` adds), different for every seed. */
+  const grain = (seed: number): Uint8Array => {
+    let x = seed * 2654435761;
+    return Uint8Array.from({ length: w * h }, () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return 103 + ((x >>> 16) % 51);
+    });
+  };
+
+  it('does not count grain replaced by other grain of the same strength', () => {
+    const l = labelFrame(grain(1), grain(2), w, h);
+    expect(l.share).toBe(0);
+  });
+
+  it('counts a smear over grain (the texture is gone) and a patch of another brightness', () => {
+    const clean = grain(1);
+    const smeared = clean.slice();
+    // Vertical streaks across the top two macroblock rows: every row repeats the first one.
+    for (let y = 1; y < 32; y++) smeared.copyWithin(y * w, 0, w);
+    expect(labelFrame(clean, smeared, w, h)).toMatchObject({ label: 1, share: 0.2 });
+    const patch = clean.slice();
+    for (let y = 64; y < 80; y++) for (let x = 0; x < 48; x++) patch[y * w + x] = Math.min(255, (patch[y * w + x] as number) + 30);
+    expect(labelFrame(clean, patch, w, h)).toMatchObject({ label: 1, share: 0.03 });
+  });
+});
+
+describe('labelAligned', () => {
+  const w = 160;
+  const h = 96;
+  /** Moving content: a ramp that shifts 6 pixels a frame. */
+  const frame = (t: number): Uint8Array => Uint8Array.from({ length: w * h }, (_, i) => ((i % w) * 3 + t * 18) % 256);
+  const clean = (i: number) => (i >= 0 && i < 10 ? summariseFrame(frame(i), w, h) : null);
+  const at = (p: Uint8Array) => summariseFrame(p, w, h);
+
+  it('compares a frame with the clean frame it shows when the decoder\'s timestamp is off', () => {
+    // Frame 5 of the corrupted decode shows the clean frame 4: against frame 5 every block differs.
+    expect(labelFrame(frame(5), frame(4), w, h).label).toBe(1);
+    expect(labelAligned(clean, 5, at(frame(4)))).toEqual({ label: 0, ambiguous: false, share: 0 });
+    expect(labelAligned(clean, 5, at(frame(5 - ALIGN_FRAMES))).share).toBe(0);
+    // Further away than ALIGN_FRAMES it is not the same picture any more.
+    expect(labelAligned(clean, 5, at(frame(5 - ALIGN_FRAMES - 1))).label).toBe(1);
+  });
+
+  it('still labels damage in a frame shown at the right time', () => {
+    const bad = frame(5);
+    for (let y = 32; y < 48; y++) bad.fill(0, y * w, y * w + 64);
+    expect(labelAligned(clean, 5, at(bad))).toMatchObject({ label: 1, share: 4 / 60 });
   });
 });

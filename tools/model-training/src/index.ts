@@ -1,8 +1,8 @@
 // Public API of model-training.
 export { MLP_ONNX_OPSET, writeMlpOnnx } from './onnx-writer';
 export type { MlpActivation, MlpLayer, MlpOnnxOptions } from './onnx-writer';
-export { CORRUPT_SHARE, DAMAGED_BLOCK_MAD, SIZES, TEST_SOURCES, TRAIN_SOURCES, generateDataset, labelFrame, planClips } from './data';
-export type { ClipData, ClipSpec, GenerateOptions, Split } from './data';
+export { ALIGN_FRAMES, CORRUPT_SHARE, DAMAGED_CELL_MAD, DAMAGED_TEXTURE_STEP, SIZES, TEST_SOURCES, TRAIN_SOURCES, compareFrames, generateDataset, labelAligned, labelFrame, planClips, summariseFrame } from './data';
+export type { ClipData, ClipSpec, FrameSummary, GenerateOptions, Split } from './data';
 export { EVENT_GAP, evaluate, events, prf, rocAuc, stack } from './evaluate';
 export type { Evaluation, Prf } from './evaluate';
 export { runExperiment, scoreClip } from './experiment';
