@@ -117,17 +117,17 @@ const AMOUNTS = [300, 1000, 3000, 10000] as const;
  * from the clean decode's is above this (luma codes)…
  */
 export const DAMAGED_CELL_MAD = 10;
-/** …or when its texture (see {@link labelFrame}) changed by more than this many codes and by more than half. */
+/** …or when its texture (see {@link compareFrames}) changed by more than this many codes and by more than half. */
 export const DAMAGED_TEXTURE_STEP = 4;
+/** Share of damaged blocks from which a frame is labelled corrupted. */
+export const CORRUPT_SHARE = 0.02;
+/** Clean frames either side of a corrupted frame's own index that its label may be aligned to (see {@link labelAligned}). */
+export const ALIGN_FRAMES = 3;
 /**
  * `Math.abs`, read once: a global lookup of `Math` inside the pixel loops is ≈ 100× slower under
  * Jest's `vm` context than in Node, and the evaluation test labels thousands of frames.
  */
 const { abs } = Math;
-/** Share of damaged blocks from which a frame is labelled corrupted. */
-export const CORRUPT_SHARE = 0.02;
-/** Clean frames either side of a corrupted frame's own index that its label may be aligned to (see {@link labelAligned}). */
-export const ALIGN_FRAMES = 3;
 
 /** What the labels compare of one frame: per 16×16 block, its sixteen 4×4 cell means and its texture. */
 export interface FrameSummary {
@@ -297,18 +297,23 @@ async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: strin
   const frameBytes = clip.width * clip.height;
   const count = clean.luma.length / frameBytes;
   out.push(toClipData(clip, `${clip.id}-clean`, false, clean, null, count));
+  // Summarised once for every corrupted variant of the clip, each frame when first compared.
+  const summaries: (FrameSummary | undefined)[] = [];
+  const cleanSummary = (j: number): FrameSummary | null =>
+    j < 0 || j >= count ? null : (summaries[j] ??= summariseFrame(new Uint8Array(clean.luma.buffer, clean.luma.byteOffset + j * frameBytes, frameBytes), clip.width, clip.height));
   for (const [v, c] of corruptions.entries()) {
     const bad = `${base}-v${v}.mkv`;
     const inWindow = `between(n\\,${c.start}\\,${c.end})`;
     const bsf = c.drop ? `noise=amount=if(${inWindow}\\,${c.amount}\\,0):drop=${inWindow}*not(mod(n\\,5))` : `noise=amount=if(${inWindow}\\,${c.amount}\\,0)`;
     await ffmpeg(['-i', `${base}.mkv`, '-c', 'copy', '-bsf:v', bsf, bad]);
     const decoded = await decode(bad, `${base}-v${v}.bd.txt`, clip);
-    out.push(toClipData(clip, `${clip.id}-v${v}`, true, decoded, clean.luma, Math.min(count, decoded.luma.length / frameBytes)));
+    out.push(toClipData(clip, `${clip.id}-v${v}`, true, decoded, cleanSummary, Math.min(count, decoded.luma.length / frameBytes)));
   }
   return out;
 }
 
-function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { luma: Buffer; blocks: number[]; held: Uint8Array }, clean: Buffer | null, count: number): ClipData {
+/** `clean` gives the clean decode's frame summaries for labelling, or is null for the clean decode itself. */
+function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { luma: Buffer; blocks: number[]; held: Uint8Array }, clean: ((j: number) => FrameSummary | null) | null, count: number): ClipData {
   const n = clip.width * clip.height;
   const features = new Float32Array(count * MACROBLOCK_FEATURE_COUNT);
   const labels = new Uint8Array(count);
@@ -317,16 +322,11 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
   const damage = new Float32Array(count);
   // One tracker per decode, fed in order: exactly what the detector does for one stream.
   const tracker = new MacroblockFeatureTracker();
-  const summaries: (FrameSummary | undefined)[] = [];
-  const cleanSummary = (j: number): FrameSummary | null => {
-    if (clean === null || j < 0 || j >= count) return null;
-    return (summaries[j] ??= summariseFrame(new Uint8Array(clean.buffer, clean.byteOffset + j * n, n), clip.width, clip.height));
-  };
   for (let i = 0; i < count; i++) {
     const plane = new Uint8Array(decoded.luma.buffer, decoded.luma.byteOffset + i * n, n);
     tracker.next(plane, clip.width, clip.height, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
     if (clean !== null) {
-      const l = labelAligned(cleanSummary, i, summariseFrame(plane, clip.width, clip.height));
+      const l = labelAligned((j) => (j < count ? clean(j) : null), i, summariseFrame(plane, clip.width, clip.height));
       labels[i] = l.label;
       damage[i] = l.share;
       // A frame the decoder lost (held from the previous one) is a freeze, not macroblocking.
