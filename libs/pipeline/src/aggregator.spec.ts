@@ -50,6 +50,18 @@ describe('createAggregator', () => {
     expect(log).toEqual([]);
   });
 
+  it('reports a run shorter than the minimum when one unit reaches the confirm score', async () => {
+    const macroblocking: DetectorInfo = { name: 'macroblocking', defect: 'macroblocking', needs: { video: { width: 0, height: 0 }, audio: null } };
+    const short = (peak: number) => batches('macroblocking', frames('macroblocking', 50, (i) => (i === 20 ? peak : i === 21 ? 0.6 : 0)));
+    // Two frames (0.08 s) are under the 0.2 s minimum: only a sure frame makes them an event, opened at once.
+    const sure = await run([macroblocking], short(0.97));
+    expect(sure.defects).toEqual([expect.objectContaining({ type: 'macroblocking', startSec: 0.8, endSec: 0.88 })]);
+    expect(sure.log).toEqual(['open macroblocking 0.8', 'close macroblocking 0.8-0.88']);
+    expect((await run([macroblocking], short(0.85))).defects).toEqual([]);
+    // A rule without a confirm score keeps the minimum duration however sure the frame.
+    expect((await run([macroblocking], short(0.97), { macroblocking: { confirmScore: undefined } })).defects).toEqual([]);
+  });
+
   it('keeps one event across a short dip (hysteresis and max gap)', async () => {
     // 0.45 is below the open bar but above the hold bar; two frames at 0.1 are a gap shorter than 0.2 s.
     const score = (i: number): number => (i < 50 || i >= 150 ? 0 : i === 80 ? 0.45 : i === 100 || i === 101 ? 0.1 : 0.9);

@@ -8,13 +8,19 @@ import type { Aggregator, DefectEvent, DefectListener, DefectType, StreamSnapsho
  * A unit (video frame or audio chunk) is defective when its score is at least `openScore`; once
  * an event is open, the bar drops to `holdScore` (hysteresis), so a score hovering around the
  * threshold does not split one defect into many. An event is reported only when its defective
- * run lasts `minDurationSec`, and closes after `maxGapSec` of non-defective units.
+ * run lasts `minDurationSec` (or, with `confirmScore`, reaches that score), and closes after
+ * `maxGapSec` of non-defective units.
  */
 export interface EventRule {
   openScore: number;
   holdScore: number;
   minDurationSec: number;
   maxGapSec: number;
+  /**
+   * A run with a unit scoring at least this is reported however short it is: one frame the
+   * detector is sure of is enough. Unset: only `minDurationSec` counts.
+   */
+  confirmScore?: number;
 }
 
 /**
@@ -26,7 +32,9 @@ export const defaultEventRules: Record<DefectType, EventRule> = {
   freeze: { openScore: 0.5, holdScore: 0.4, minDurationSec: 2.0, maxGapSec: 0.2 },
   silence: { openScore: 0.5, holdScore: 0.4, minDurationSec: 2.0, maxGapSec: 0.2 },
   clipping: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.3 },
-  macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5 },
+  // A sure frame confirms macroblocking at once: damage to a whole picture can last only until
+  // the next frame refreshes it (confirmScore chosen on the training clips, libs/detectors/MODEL.md).
+  macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5, confirmScore: 0.9 },
   loudness: { openScore: 0.5, holdScore: 0.4, minDurationSec: 3.0, maxGapSec: 1.0 },
   signal_loss: { openScore: 0.5, holdScore: 0.5, minDurationSec: 0, maxGapSec: 0 },
 };
@@ -97,7 +105,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   }
 
   function closeRun(streamId: string, state: StreamState, track: Track): void {
-    if (track.runStart !== null && track.runEnd - track.runStart >= track.rule.minDurationSec - 1e-9) {
+    if (confirmed(track)) {
       const event = eventOf(track);
       if (!track.open) listener.onDefectOpened?.(streamId, event);
       state.events.push(event);
@@ -126,7 +134,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     if (score >= bar) {
       if (track.runStart === null) track.runStart = start;
       extend(track, end, score);
-      if (!track.open && track.runEnd - track.runStart >= track.rule.minDurationSec - 1e-9) {
+      if (!track.open && confirmed(track)) {
         track.open = true;
         listener.onDefectOpened?.(streamId, eventOf(track));
       }
@@ -213,6 +221,13 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 /** The order of defects in a report: by start time, then by type. */
 export function compareDefects(a: DefectEvent, b: DefectEvent): number {
   return a.startSec - b.startSec || a.type.localeCompare(b.type);
+}
+
+/** True when the track's current run is long enough, or sure enough, to be an event. */
+function confirmed(track: Track): boolean {
+  if (track.runStart === null) return false;
+  const { minDurationSec, confirmScore } = track.rule;
+  return track.runEnd - track.runStart >= minDurationSec - 1e-9 || (confirmScore !== undefined && track.peak >= confirmScore);
 }
 
 /** Adds one defective unit to a track's run. */

@@ -1,5 +1,6 @@
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
 import { DefectType, createAggregator } from '@framewatch/pipeline';
+import type { EventRule } from '@framewatch/pipeline';
 import type { ClipData } from './data';
 import { bestThreshold } from './train';
 
@@ -82,11 +83,12 @@ const overlaps = (a: [number, number], b: [number, number]): boolean => a[0] <= 
 /**
  * The macroblocking events Framewatch would report for one clip's per-frame scores: the scores
  * go through the pipeline's own aggregator (`createAggregator` with the default macroblocking
- * rule: opens at 0.5, holds at 0.4, at least 0.2 s, gaps up to 0.5 s bridged). Returns
- * [first, last] frame indices, inclusive.
+ * rule: opens at 0.5, holds at 0.4, at least 0.2 s or one frame at its confirm score, gaps up to
+ * 0.5 s bridged), or with `rule` overriding parts of it. Returns [first, last] frame indices,
+ * inclusive.
  */
-export async function reportedEvents(scores: ArrayLike<number>, fps = FPS): Promise<[number, number][]> {
-  const aggregator = createAggregator();
+export async function reportedEvents(scores: ArrayLike<number>, fps = FPS, rule?: Partial<EventRule>): Promise<[number, number][]> {
+  const aggregator = createAggregator(rule ? { rules: { macroblocking: rule } } : {});
   const streamId = 'eval';
   await aggregator.start({
     streamId,
@@ -106,9 +108,10 @@ export async function reportedEvents(scores: ArrayLike<number>, fps = FPS): Prom
  * out the ambiguous frames (a few damaged blocks); event-level precision/recall over corrupted
  * clips (predicted events are what the aggregator reports, see {@link reportedEvents}; true
  * events are runs of labelled frames, see {@link events}; a match is any overlap); reported
- * events and frames ≥ 0.5 on the clean clips.
+ * events and frames ≥ 0.5 on the clean clips. `rule` overrides parts of the aggregator's
+ * macroblocking rule (calibration tries several).
  */
-export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array): Promise<Evaluation> {
+export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array, rule?: Partial<EventRule>): Promise<Evaluation> {
   const s: number[] = [];
   const b: number[] = [];
   const l: number[] = [];
@@ -132,7 +135,7 @@ export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => 
       b.push(clip.blockdetect[i]);
       l.push(clip.labels[i]);
     }
-    const predicted = await reportedEvents(scores);
+    const predicted = await reportedEvents(scores, FPS, rule);
     if (!clip.corrupted) {
       clean.frames += n;
       clean.falsePositiveEvents += predicted.length;

@@ -26,7 +26,7 @@ describe('calibrateForEvents', () => {
     const mlp = identity();
     const chosen = await calibrateForEvents(mlp, clips);
     // 0.3–0.6 find both events with a false one on the clean clip; 0.65–0.7 find both without it.
-    expect(chosen).toEqual({ threshold: 0.7, trainingEventF1: 1, trainingCleanEvents: 0 });
+    expect(chosen).toEqual({ threshold: 0.7, confirmScore: null, trainingEventF1: 1, trainingCleanEvents: 0 });
     expect(scoreClip(mlp, clips[1] as ClipData)[15]).toBeGreaterThan(0.5);
     expect(scoreClip(mlp, clips[2] as ClipData)[15]).toBeLessThan(0.5);
   });
@@ -34,7 +34,20 @@ describe('calibrateForEvents', () => {
   it('gives up recall rather than raise an event on a clean clip', async () => {
     const clips = [clip('strong', true, 10, 20, 0.95), clip('weak-a', true, 10, 20, 0.62), clip('weak-b', true, 10, 20, 0.62), clip('clean', false, 10, 20, 0.6)];
     // At 0.6 all three events are found with one false (F1 0.86); above it only one (F1 0.5).
-    expect(await calibrateForEvents(identity(), clips)).toEqual({ threshold: 0.9, trainingEventF1: 0.5, trainingCleanEvents: 0 });
+    expect(await calibrateForEvents(identity(), clips)).toEqual({ threshold: 0.9, confirmScore: null, trainingEventF1: 0.5, trainingCleanEvents: 0 });
+  });
+
+  it('chooses a confirm score when sure frames of a short event are worth it, and none when they are not', async () => {
+    // Two frames (under the aggregator's 0.2 s) are an event only through a confirm score.
+    const shortHit = clip('short', true, 30, 31, 0.99);
+    const shortClean = clip('clean', false, 30, 31, 0.9);
+    const clips = [clip('long', true, 10, 20, 0.95), shortHit, shortClean];
+    // At threshold 0.9 the short hit moves to 0.92 and the clean frames to 0.5: a confirm score of
+    // 0.8–0.9 finds both events and nothing on the clean clip (so does 0.95 at threshold 0.8);
+    // ties go to the higher threshold, then to the higher confirm score.
+    expect(await calibrateForEvents(identity(), clips)).toEqual({ threshold: 0.9, confirmScore: 0.9, trainingEventF1: 1, trainingCleanEvents: 0 });
+    // Without the short hit nothing is gained: no confirm score (fewer alarms) and the highest threshold.
+    expect(await calibrateForEvents(identity(), [clips[0] as ClipData, shortClean])).toEqual({ threshold: 0.9, confirmScore: null, trainingEventF1: 1, trainingCleanEvents: 0 });
   });
 
   it('takes the fewest clean events when every threshold raises some', async () => {

@@ -12,8 +12,8 @@ export interface ExperimentResult {
   mlp: Mlp;
   onnx: Uint8Array;
   evaluation: Evaluation;
-  /** The decision threshold chosen on the training clips (see {@link calibrateForEvents}), before it was moved to 0.5. */
-  calibration: { threshold: number; trainingEventF1: number; trainingCleanEvents: number };
+  /** How scores become events, chosen on the training clips (see {@link calibrateForEvents}). */
+  calibration: Calibration;
   sizes: { trainClips: number; trainFrames: number; trainCorrupt: number; testClips: number; testFrames: number };
   seconds: { generate: number; train: number };
 }
@@ -33,7 +33,7 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
   const mlp = trainEnsemble(x, y, rows, MACROBLOCK_FEATURE_COUNT, training);
   const calibration = await calibrateForEvents(mlp, train);
   const t2 = Date.now();
-  const evaluation = await evaluate(test, (c) => scoreClip(mlp, c));
+  const evaluation = await evaluate(test, (c) => scoreClip(mlp, c), { confirmScore: calibration.confirmScore ?? undefined });
   return {
     mlp,
     onnx: writeMlpOnnx({ layers: mlpLayers(mlp), inputSize: MACROBLOCK_FEATURE_COUNT }),
@@ -57,28 +57,47 @@ export function scoreClip(mlp: Mlp, clip: ClipData): Float32Array {
 
 /** Thresholds {@link calibrateForEvents} tries. */
 const CANDIDATE_THRESHOLDS = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
+/**
+ * Confirm scores (the aggregator's `confirmScore`, on the calibrated scores) it tries with each
+ * threshold, from the most alarms to the fewest; null is none, only the minimum duration.
+ */
+const CANDIDATE_CONFIRM_SCORES = [0.8, 0.85, 0.9, 0.95, null] as const;
+
+/** What {@link calibrateForEvents} chose. */
+export interface Calibration {
+  /** The network's decision threshold, before it was moved to 0.5. */
+  threshold: number;
+  /** The macroblocking rule's `confirmScore` that goes with it (null: none). */
+  confirmScore: number | null;
+  trainingEventF1: number;
+  trainingCleanEvents: number;
+}
 
 /**
- * Chooses the network's decision threshold for what a user sees, events, on the training clips:
- * each candidate threshold runs every clip through the aggregator (see `evaluate`). The issue's
- * targets come in order: first no event on clean content (the thresholds with the fewest events on
- * the clean training clips), then among those the best event F1 over all clips, counting every
- * event on a clean clip as a false one (ties go to the higher threshold, fewer alarms). The output
- * bias is then moved so that the chosen threshold sits at 0.5, the aggregator's bar. Returns the
- * threshold, its training event F1 and its events on clean training clips.
+ * Chooses how the network's scores become events, for what a user sees, on the training clips:
+ * the decision threshold and the aggregator's confirm score (one frame that sure is an event
+ * however short, see `EventRule`), each pair running every clip through the aggregator (see
+ * `evaluate`). The issue's targets come in order: first no event on clean content (the pairs with
+ * the fewest events on the clean training clips), then among those the best event F1 over all
+ * clips, counting every event on a clean clip as a false one (ties go to the higher threshold,
+ * then to the higher confirm score: fewer alarms). The output bias is then moved so that the
+ * chosen threshold sits at 0.5, the aggregator's bar; the confirm score applies to the moved
+ * scores and is the product's rule to set (`defaultEventRules.macroblocking`).
  */
-export async function calibrateForEvents(mlp: Mlp, clips: ClipData[]): Promise<{ threshold: number; trainingEventF1: number; trainingCleanEvents: number }> {
+export async function calibrateForEvents(mlp: Mlp, clips: ClipData[]): Promise<Calibration> {
   const logit = (p: number): number => Math.log(p / (1 - p));
   const raw = new Map(clips.map((c) => [c.id, scoreClip(mlp, c)]));
-  let best = { threshold: 0.5, trainingEventF1: -1, trainingCleanEvents: Number.POSITIVE_INFINITY };
+  let best: Calibration = { threshold: 0.5, confirmScore: null, trainingEventF1: -1, trainingCleanEvents: Number.POSITIVE_INFINITY };
   for (const threshold of CANDIDATE_THRESHOLDS) {
     const shift = logit(threshold);
-    const shifted = (c: ClipData): Float32Array => (raw.get(c.id) as Float32Array).map((v) => 1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-7, Math.max(1e-7, v))) - shift))));
-    const result = await evaluate(clips, shifted);
-    const candidate = { threshold, trainingEventF1: result.allClips.f1, trainingCleanEvents: result.clean.falsePositiveEvents };
-    const fewerAlarms = candidate.trainingCleanEvents < best.trainingCleanEvents;
-    const asFew = candidate.trainingCleanEvents === best.trainingCleanEvents;
-    if (fewerAlarms || (asFew && candidate.trainingEventF1 >= best.trainingEventF1)) best = candidate;
+    const shifted = new Map([...raw].map(([id, s]) => [id, s.map((v) => 1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-7, Math.max(1e-7, v))) - shift))))]));
+    for (const confirmScore of CANDIDATE_CONFIRM_SCORES) {
+      const result = await evaluate(clips, (c) => shifted.get(c.id) as Float32Array, { confirmScore: confirmScore ?? undefined });
+      const candidate = { threshold, confirmScore, trainingEventF1: result.allClips.f1, trainingCleanEvents: result.clean.falsePositiveEvents };
+      const fewerAlarms = candidate.trainingCleanEvents < best.trainingCleanEvents;
+      const asFew = candidate.trainingCleanEvents === best.trainingCleanEvents;
+      if (fewerAlarms || (asFew && candidate.trainingEventF1 >= best.trainingEventF1)) best = candidate;
+    }
   }
   mlp.b2 -= logit(best.threshold);
   return best;

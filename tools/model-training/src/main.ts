@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
+import { defaultEventRules } from '@framewatch/pipeline';
 import * as ort from 'onnxruntime-node';
 import { generateDataset } from './data';
 import type { GenerateOptions } from './data';
@@ -22,6 +23,13 @@ async function train(): Promise<void> {
   const report = { model: MODEL, bytes: result.onnx.length, calibration: result.calibration, sizes: result.sizes, seconds: result.seconds, evaluation: result.evaluation, data, training };
   writeFileSync(path.join(WORK, 'train-report.json'), JSON.stringify(report, null, 2));
   console.log(JSON.stringify(report, null, 2));
+  // The confirm score is the aggregator's rule, not part of the model file: the product must use
+  // the one the model was calibrated with, or eval:macroblocking and Framewatch see other events.
+  const productConfirm = defaultEventRules.macroblocking.confirmScore ?? null;
+  if (result.calibration.confirmScore !== productConfirm) {
+    console.error(`The model was calibrated with confirmScore ${result.calibration.confirmScore}; set defaultEventRules.macroblocking.confirmScore (libs/pipeline/src/aggregator.ts, now ${productConfirm}) to match.`);
+    process.exitCode = 1;
+  }
 }
 
 async function evalCommand(): Promise<void> {
