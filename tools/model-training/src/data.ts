@@ -5,8 +5,12 @@ import { MACROBLOCK_FEATURE_COUNT, MacroblockFeatureTracker } from '@framewatch/
 import { createPrng } from '@framewatch/seeded-random';
 import type { Prng } from '@framewatch/seeded-random';
 
-/** Which set a clip belongs to; the two sets use different lavfi sources. */
-export type Split = 'train' | 'test';
+/**
+ * Which set a clip belongs to; each set uses its own lavfi sources. `validation` is for choosing
+ * between variants of features, labels or training, so that `test` (the held-out figures) is not
+ * what they are chosen on.
+ */
+export type Split = 'train' | 'validation' | 'test';
 
 /** One clean clip to encode: a lavfi graph template (`{s}` = size, `{r}` = rate) at one size and GOP. */
 export interface ClipSpec {
@@ -22,7 +26,7 @@ export interface ClipSpec {
 /** One decoded clip, clean or corrupted: its frames' features, labels and blockdetect scores. */
 export interface ClipData {
   id: string;
-  /** The lavfi graph template of the clip's content (see {@link TRAIN_SOURCES}, {@link TEST_SOURCES}). */
+  /** The lavfi graph template of the clip's content (see {@link TRAIN_SOURCES}, {@link VALIDATION_SOURCES}, {@link TEST_SOURCES}). */
   source: string;
   split: Split;
   /** False for the clean decode (every label 0). */
@@ -48,7 +52,7 @@ export interface GenerateOptions {
   frames?: number;
   /** Clips per (source) in each split: sizes drawn from {@link SIZES}. Default 3. */
   clipsPerSource?: number;
-  /** Clips per held-out source, when the held-out set should be larger than `clipsPerSource` gives. */
+  /** Clips per held-out (and validation) source, when those sets should be larger than `clipsPerSource` gives. */
   heldOutClipsPerSource?: number;
   /** Corrupted variants per clean clip. Default 2. */
   variants?: number;
@@ -97,6 +101,18 @@ export const TEST_SOURCES: readonly string[] = [
   'color=c=gray:s={s}:r={r},noise=alls=25:allf=t',
   "color=c=#103050:s={s}:r={r},drawtext=text='Framewatch %{n}':fontsize=40:fontcolor=white:x=mod(t*80\\,w):y=h/3",
   'rgbtestsrc=s={s}:r={r},scroll=h=0.01,eq=brightness=0.3',
+];
+
+/**
+ * Clean content for the validation set: sources in neither of the other two sets, for comparing
+ * variants (MODEL.md "Reproduce") without looking at the held-out set.
+ */
+export const VALIDATION_SOURCES: readonly string[] = [
+  'colorchart=r={r}:patch_size=64x64,scale=s={s},scroll=h=0.004',
+  "nullsrc=s={s}:r={r},geq=lum='128+100*sin(hypot(X-W/2\\,Y-H/2)/8-T*4)':cb=128:cr=128",
+  "color=c=#e8e0d0:s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=40:fontcolor=#202020:x=(w-tw)/2:y=(h-th)/2",
+  "nullsrc=s={s}:r={r},geq=lum='if(mod(floor((X+T*40)/24)+floor(Y/24)\\,2)\\,200\\,50)':cb=128:cr=128",
+  'color=c=#101010:s={s}:r={r},drawbox=x=mod(t*90\\,iw):y=0:w=40:h=ih:c=#c0c0c0:t=fill,gblur=sigma=4',
 ];
 
 /** Frame sizes the clips are encoded at. */
@@ -228,11 +244,12 @@ export function planClips(options: GenerateOptions): ClipSpec[] {
   const clips: ClipSpec[] = [];
   for (const [split, sources] of [
     ['train', TRAIN_SOURCES],
+    ['validation', VALIDATION_SOURCES],
     ['test', TEST_SOURCES],
   ] as const) {
     // A generator per split: the held-out clips do not change when training sources are added.
     const rng = createPrng(options.seed ^ hash(split));
-    const per = split === 'test' ? (options.heldOutClipsPerSource ?? options.clipsPerSource ?? 3) : (options.clipsPerSource ?? 3);
+    const per = split === 'train' ? (options.clipsPerSource ?? 3) : (options.heldOutClipsPerSource ?? options.clipsPerSource ?? 3);
     const chosen = sources.slice(0, options.sourcesPerSplit ?? sources.length);
     chosen.forEach((source, si) => {
       for (let c = 0; c < per; c++) {

@@ -11,38 +11,46 @@ import type { Mlp, TrainOptions } from './train';
 export interface ExperimentResult {
   mlp: Mlp;
   onnx: Uint8Array;
+  /** On the held-out (test) clips: the figures to report. */
   evaluation: Evaluation;
+  /** On the validation clips (null when none were generated): the figures to compare variants on. */
+  validation: Evaluation | null;
   /** How scores become events, chosen on the training clips (see {@link calibrateForEvents}). */
   calibration: Calibration;
-  sizes: { trainClips: number; trainFrames: number; trainCorrupt: number; testClips: number; testFrames: number };
+  sizes: { trainClips: number; trainFrames: number; trainCorrupt: number; validationClips: number; testClips: number; testFrames: number };
   seconds: { generate: number; train: number };
 }
 
 /**
- * Generates both splits, trains the network (an ensemble merged into one, see `trainEnsemble`)
+ * Generates the splits, trains the network (an ensemble merged into one, see `trainEnsemble`)
  * on the training clips, evaluates it (in TypeScript, same arithmetic as the ONNX graph) on the
- * held-out clips and serialises it as ONNX.
+ * validation and the held-out clips and serialises it as ONNX.
  */
 export async function runExperiment(data: GenerateOptions, training: TrainOptions): Promise<ExperimentResult> {
   const t0 = Date.now();
   const clips = await generateDataset(data);
   const t1 = Date.now();
   const train = clips.filter((c) => c.split === 'train');
+  const validationClips = clips.filter((c) => c.split === 'validation');
   const test = clips.filter((c) => c.split === 'test');
   const { x, y, rows } = stack(train);
   const mlp = trainEnsemble(x, y, rows, MACROBLOCK_FEATURE_COUNT, training);
   const calibration = await calibrateForEvents(mlp, train);
   const t2 = Date.now();
-  const evaluation = await evaluate(test, (c) => scoreClip(mlp, c), { confirmScore: calibration.confirmScore ?? undefined });
+  const rule = { confirmScore: calibration.confirmScore ?? undefined };
+  const evaluation = await evaluate(test, (c) => scoreClip(mlp, c), rule);
+  const validation = validationClips.length > 0 ? await evaluate(validationClips, (c) => scoreClip(mlp, c), rule) : null;
   return {
     mlp,
     onnx: writeMlpOnnx({ layers: mlpLayers(mlp), inputSize: MACROBLOCK_FEATURE_COUNT }),
     evaluation,
+    validation,
     calibration,
     sizes: {
       trainClips: train.length,
       trainFrames: rows,
       trainCorrupt: y.reduce((a, v) => a + v, 0),
+      validationClips: validationClips.length,
       testClips: test.length,
       testFrames: test.reduce((a, c) => a + c.labels.length, 0),
     },

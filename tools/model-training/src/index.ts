@@ -1,7 +1,7 @@
 // Public API of model-training.
 export { MLP_ONNX_OPSET, writeMlpOnnx } from './onnx-writer';
 export type { MlpActivation, MlpLayer, MlpOnnxOptions } from './onnx-writer';
-export { ALIGN_FRAMES, CORRUPT_SHARE, DAMAGED_CELL_MAD, DAMAGED_TEXTURE_STEP, SIZES, TEST_SOURCES, TRAIN_SOURCES, compareFrames, generateDataset, labelAligned, labelFrame, planClips, summariseFrame } from './data';
+export { ALIGN_FRAMES, CORRUPT_SHARE, DAMAGED_CELL_MAD, DAMAGED_TEXTURE_STEP, SIZES, TEST_SOURCES, TRAIN_SOURCES, VALIDATION_SOURCES, compareFrames, generateDataset, labelAligned, labelFrame, planClips, summariseFrame } from './data';
 export type { ClipData, ClipSpec, FrameSummary, GenerateOptions, Split } from './data';
 export { EVENT_GAP, evaluate, events, prf, rocAuc, stack } from './evaluate';
 export type { Evaluation, Prf } from './evaluate';

@@ -1,5 +1,6 @@
 // The model-training CLI: `train` regenerates the data, trains, evaluates and writes the model;
-// `eval` regenerates the held-out set and scores it with the committed ONNX model.
+// `eval [test|validation]` regenerates the held-out (or the validation) set and scores it with the
+// committed ONNX model.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
@@ -20,7 +21,7 @@ async function train(): Promise<void> {
   const result = await runExperiment(data, training);
   mkdirSync(path.dirname(MODEL), { recursive: true });
   writeFileSync(MODEL, result.onnx);
-  const report = { model: MODEL, bytes: result.onnx.length, calibration: result.calibration, sizes: result.sizes, seconds: result.seconds, evaluation: result.evaluation, data, training };
+  const report = { model: MODEL, bytes: result.onnx.length, calibration: result.calibration, sizes: result.sizes, seconds: result.seconds, evaluation: result.evaluation, validation: result.validation, data, training };
   writeFileSync(path.join(WORK, 'train-report.json'), JSON.stringify(report, null, 2));
   console.log(JSON.stringify(report, null, 2));
   // The confirm score is the aggregator's rule, not part of the model file: the product must use
@@ -33,8 +34,10 @@ async function train(): Promise<void> {
 }
 
 async function evalCommand(): Promise<void> {
+  const split = process.argv[3] ?? 'test';
+  if (split !== 'test' && split !== 'validation') throw new Error(`eval takes test or validation, not "${split}"`);
   const session = await ort.InferenceSession.create(readFileSync(MODEL), { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const clips = await generateDataset({ ...data, splits: ['test'] });
+  const clips = await generateDataset({ ...data, splits: [split] });
   const scores = new Map<string, Float32Array>();
   for (const clip of clips) {
     const n = clip.labels.length;
@@ -42,7 +45,7 @@ async function evalCommand(): Promise<void> {
     scores.set(clip.id, out.score.data as Float32Array);
   }
   const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array);
-  writeFileSync(path.join(WORK, 'eval-report.json'), JSON.stringify(evaluation, null, 2));
+  writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : 'eval-validation-report.json'), JSON.stringify(evaluation, null, 2));
   console.log(JSON.stringify(evaluation, null, 2));
 }
 
@@ -50,7 +53,7 @@ const command = process.argv[2];
 const commands: Record<string, () => Promise<void>> = { train, eval: evalCommand };
 const run = command !== undefined ? commands[command] : undefined;
 if (run === undefined) {
-  console.error('usage: main.js train|eval');
+  console.error('usage: main.js train | eval [test|validation]');
   process.exitCode = 2;
 } else {
   run().catch((error: unknown) => {

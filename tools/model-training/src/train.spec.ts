@@ -1,4 +1,4 @@
-import { planClips } from './data';
+import { TEST_SOURCES, TRAIN_SOURCES, VALIDATION_SOURCES, planClips } from './data';
 import { combineMlps, predict, trainEnsemble, trainMlp } from './train';
 import type { Mlp } from './train';
 
@@ -59,5 +59,17 @@ describe('planClips', () => {
     expect(a).toHaveLength(4 * 5);
     expect(b).toEqual(a);
     expect(planClips({ ...base, clipsPerSource: 2, heldOutClipsPerSource: 4, splits: ['test'] })).toEqual(a);
+  });
+
+  it('plans a validation set from sources of its own, without changing the other sets', () => {
+    const base = { workDir: '', seed: 5, frames: 150, clipsPerSource: 2, heldOutClipsPerSource: 3 };
+    const all = planClips(base);
+    const validation = all.filter((c) => c.split === 'validation');
+    expect(validation).toHaveLength(3 * VALIDATION_SOURCES.length);
+    for (const clip of validation) {
+      expect(TRAIN_SOURCES).not.toContain(clip.source);
+      expect(TEST_SOURCES).not.toContain(clip.source);
+    }
+    expect(planClips({ ...base, splits: ['train', 'test'] })).toEqual(all.filter((c) => c.split !== 'validation'));
   });
 });
