@@ -102,20 +102,52 @@ export async function reportedEvents(scores: ArrayLike<number>, fps = FPS, rule?
   return found.map((e) => [Math.round(e.startSec * fps), Math.max(Math.round(e.startSec * fps), Math.round(e.endSec * fps) - 1)]);
 }
 
+/** The event figures of an {@link Evaluation}, which {@link eventFigures} measures on their own. */
+export type EventFigures = Pick<Evaluation, 'events' | 'allClips' | 'clean' | 'bySource'>;
+
 /**
  * Evaluates per-frame scores of held-out clips: per-frame precision/recall/F1/ROC-AUC of the
  * model (threshold 0.5) and of blockdetect (its best-F1 threshold on the same frames), leaving
- * out the ambiguous frames (a few damaged blocks); event-level precision/recall over corrupted
- * clips (predicted events are what the aggregator reports, see {@link reportedEvents}; true
- * events are runs of labelled frames, see {@link events}; a match is any overlap); reported
- * events and frames ≥ 0.5 on the clean clips. `rule` overrides parts of the aggregator's
- * macroblocking rule (calibration tries several).
+ * out the ambiguous frames (a few damaged blocks), and the events (see {@link eventFigures}).
+ * `rule` overrides parts of the aggregator's macroblocking rule.
  */
 export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array, rule?: Partial<EventRule>): Promise<Evaluation> {
+  const scores = new Map(clips.map((clip) => [clip, scoresOf(clip)]));
   const s: number[] = [];
   const b: number[] = [];
   const l: number[] = [];
   let ambiguousLeftOut = 0;
+  for (const [clip, clipScores] of scores) {
+    for (let i = 0; i < clip.labels.length; i++) {
+      if (clip.ambiguous[i]) {
+        ambiguousLeftOut++;
+        continue;
+      }
+      s.push(clipScores[i]);
+      b.push(clip.blockdetect[i]);
+      l.push(clip.labels[i]);
+    }
+  }
+  const labels = Uint8Array.from(l);
+  const bd = Float32Array.from(b);
+  const bdBest = bestThreshold(bd, labels);
+  return {
+    frames: { total: l.length + ambiguousLeftOut, corrupt: l.filter((v) => v).length, ambiguousLeftOut },
+    clips: { corrupted: clips.filter((c) => c.corrupted).length, clean: clips.filter((c) => !c.corrupted).length },
+    model: { ...prf(s, l), auc: rocAuc(s, l) },
+    blockdetect: { ...prf(bd, l, bdBest.threshold), auc: rocAuc(bd, l), threshold: bdBest.threshold },
+    ...(await eventFigures(clips, (clip) => scores.get(clip) as Float32Array, rule)),
+  };
+}
+
+/**
+ * The events of {@link evaluate} alone (what calibration compares, many times over): event-level
+ * precision/recall over corrupted clips (predicted events are what the aggregator reports, see
+ * {@link reportedEvents}, with `rule` overriding parts of its macroblocking rule; true events are
+ * runs of labelled frames, see {@link events}; a match is any overlap); reported events and
+ * frames ≥ 0.5 on the clean clips.
+ */
+export async function eventFigures(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array, rule?: Partial<EventRule>): Promise<EventFigures> {
   let truthEvents = 0;
   let predictedEvents = 0;
   let matchedTruth = 0;
@@ -125,19 +157,9 @@ export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => 
   for (const clip of clips) {
     const source = (bySource[clip.source.slice(0, 40)] ??= { truth: 0, found: 0, predicted: 0, falseOnClean: 0 });
     const scores = scoresOf(clip);
-    const n = clip.labels.length;
-    for (let i = 0; i < n; i++) {
-      if (clip.ambiguous[i]) {
-        ambiguousLeftOut++;
-        continue;
-      }
-      s.push(scores[i]);
-      b.push(clip.blockdetect[i]);
-      l.push(clip.labels[i]);
-    }
     const predicted = await reportedEvents(scores, FPS, rule);
     if (!clip.corrupted) {
-      clean.frames += n;
+      clean.frames += clip.labels.length;
       clean.falsePositiveEvents += predicted.length;
       source.falseOnClean += predicted.length;
       clean.falsePositiveFrames += Array.from(scores).filter((v) => v >= 0.5).length;
@@ -153,18 +175,11 @@ export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => 
     source.predicted += predicted.length;
     matchedPredicted += predicted.filter((p) => truth.some((t) => overlaps(t, p))).length;
   }
-  const labels = Uint8Array.from(l);
-  const bd = Float32Array.from(b);
-  const bdBest = bestThreshold(bd, labels);
   const ep = predictedEvents > 0 ? matchedPredicted / predictedEvents : 1;
   const er = truthEvents > 0 ? matchedTruth / truthEvents : 1;
   const allPredicted = predictedEvents + clean.falsePositiveEvents;
   const ap = allPredicted > 0 ? matchedPredicted / allPredicted : 1;
   return {
-    frames: { total: l.length + ambiguousLeftOut, corrupt: l.filter((v) => v).length, ambiguousLeftOut },
-    clips: { corrupted: clips.filter((c) => c.corrupted).length, clean: clips.filter((c) => !c.corrupted).length },
-    model: { ...prf(s, l), auc: rocAuc(s, l) },
-    blockdetect: { ...prf(bd, l, bdBest.threshold), auc: rocAuc(bd, l), threshold: bdBest.threshold },
     events: { precision: ep, recall: er, f1: ep + er > 0 ? (2 * ep * er) / (ep + er) : 0, truth: truthEvents, predicted: predictedEvents },
     allClips: { precision: ap, recall: er, f1: ap + er > 0 ? (2 * ap * er) / (ap + er) : 0 },
     clean,

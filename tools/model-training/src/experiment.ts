@@ -1,7 +1,7 @@
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
 import { generateDataset } from './data';
 import type { ClipData, GenerateOptions } from './data';
-import { evaluate, stack } from './evaluate';
+import { evaluate, eventFigures, stack } from './evaluate';
 import type { Evaluation } from './evaluate';
 import { writeMlpOnnx } from './onnx-writer';
 import { mlpLayers, predict, trainEnsemble } from './train';
@@ -85,8 +85,8 @@ export interface Calibration {
  * Chooses how the network's scores become events, for what a user sees, on the training clips:
  * the decision threshold and the aggregator's confirm score (one frame that sure is an event
  * however short, see `EventRule`), each pair running every clip through the aggregator (see
- * `evaluate`). The issue's targets come in order: first no event on clean content (the pairs with
- * the fewest events on the clean training clips), then among those the best event F1 over all
+ * `eventFigures`). The issue's targets come in order: first no event on clean content (the pairs
+ * with the fewest events on the clean training clips), then among those the best event F1 over all
  * clips, counting every event on a clean clip as a false one (ties go to the higher threshold,
  * then to the higher confirm score: fewer alarms). The output bias is then moved so that the
  * chosen threshold sits at 0.5, the aggregator's bar; the confirm score applies to the moved
@@ -100,7 +100,7 @@ export async function calibrateForEvents(mlp: Mlp, clips: ClipData[]): Promise<C
     const shift = logit(threshold);
     const shifted = new Map([...raw].map(([id, s]) => [id, s.map((v) => 1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-7, Math.max(1e-7, v))) - shift))))]));
     for (const confirmScore of CANDIDATE_CONFIRM_SCORES) {
-      const result = await evaluate(clips, (c) => shifted.get(c.id) as Float32Array, { confirmScore: confirmScore ?? undefined });
+      const result = await eventFigures(clips, (c) => shifted.get(c.id) as Float32Array, { confirmScore: confirmScore ?? undefined });
       const candidate = { threshold, confirmScore, trainingEventF1: result.allClips.f1, trainingCleanEvents: result.clean.falsePositiveEvents };
       const fewerAlarms = candidate.trainingCleanEvents < best.trainingCleanEvents;
       const asFew = candidate.trainingCleanEvents === best.trainingCleanEvents;
