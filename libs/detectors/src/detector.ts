@@ -7,6 +7,7 @@ import { measureClipping, scoreClipping } from './clipping';
 import { FreezeTracker } from './freeze';
 import { createLumaReducer } from './luma-grid';
 import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_NEEDS, MacroblockFeatureTracker } from './macroblock-features';
+import { MacroblockEvidenceGate } from './macroblock-gate';
 import type { MacroblockModel } from './macroblocking';
 import { levelDbfs, scoreSilence } from './silence';
 import { resolveThresholds } from './thresholds';
@@ -83,6 +84,8 @@ interface StreamState {
   lastFrameSec: number;
   /** The macroblocking features' view of the stream's past (previous frame, recent history). */
   macroblock: MacroblockFeatureTracker;
+  /** Which of the stream's frames have seen evidence of damage lately (see MacroblockEvidenceGate). */
+  macroblockGate: MacroblockEvidenceGate;
 }
 
 /**
@@ -100,7 +103,8 @@ interface StreamState {
  * The optional `macroblocking` algorithm runs only when `detectors` lists it and
  * `macroblocking.model` holds a model loaded with `loadMacroblockModel`: it asks for full-size
  * deblocked luma, computes the `MacroblockFeatureTracker` features per frame (against the stream's past)
- * and scores all video frames of a batch in one model run.
+ * and scores all video frames of a batch in one model run; a frame with no evidence of damage in
+ * the stream's last 25 frames scores 0 (`MacroblockEvidenceGate`).
  *
  * @throws UsageError (code `USAGE`) for an unknown detector name, an empty selection, an empty
  * group name, an invalid threshold, or `macroblocking` selected without a model.
@@ -135,7 +139,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     let state = streams.get(batch.streamId);
     // seq 0 starts a stream afresh: a frame left from an earlier run with the same id is no predecessor.
     if (state === undefined || batch.seq === 0) {
-      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblock: new MacroblockFeatureTracker() };
+      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblock: new MacroblockFeatureTracker(), macroblockGate: new MacroblockEvidenceGate() };
       streams.set(batch.streamId, state);
     }
     return state;
@@ -225,7 +229,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         }
         if (macroblockModel !== null && features !== null) {
           // One model run per batch; everything before it ran synchronously, in call order.
-          const mb = await macroblockModel.score(features, frames.length);
+          const mb = state.macroblockGate.apply(features, await macroblockModel.score(features, frames.length), frames.length);
           for (let i = 0; i < frames.length; i++) (scores[i] as FrameScore).scores['macroblocking'] = round6(clamp01(mb[i] as number));
         }
       }

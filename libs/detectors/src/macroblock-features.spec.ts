@@ -1,26 +1,14 @@
 import { DECAY, HISTORY, MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MacroblockFeatureTracker } from './macroblock-features';
+import { smoothGradient, withLostSlice } from './spec-helpers';
 
 const W = 320;
 const H = 192;
 
-/** A smooth gradient with mild texture, moved `shift` pixels: clean content. */
-function smooth(shift: number): Uint8Array {
-  const p = new Uint8Array(W * H);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) p[y * W + x] = Math.round(60 + 0.3 * (x + shift) + 0.2 * y + 4 * Math.sin((x + y + shift) / 3));
-  return p;
-}
+/** Clean content: a smooth gradient moved `shift` pixels. */
+const smooth = (shift: number): Uint8Array => smoothGradient(W, H, shift);
 
 /** The smooth plane with a run of 16×16 blocks along two macroblock rows replaced by flat or wrong blocks, as a lost slice leaves them. */
-function corrupted(shift: number): Uint8Array {
-  const p = smooth(shift);
-  for (let by = 4; by < 6; by++) {
-    for (let bx = 3; bx < 17; bx++) {
-      const v = (bx * 37 + by * 11) % 255;
-      for (let y = by * 16; y < by * 16 + 16; y++) p.fill(v, y * W + bx * 16, y * W + bx * 16 + 16);
-    }
-  }
-  return p;
-}
+const corrupted = (shift: number): Uint8Array => withLostSlice(smooth(shift), W);
 
 const at = (f: Float32Array, name: (typeof MACROBLOCK_FEATURE_NAMES)[number]): number => f[MACROBLOCK_FEATURE_NAMES.indexOf(name)] as number;
 

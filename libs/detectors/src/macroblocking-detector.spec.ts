@@ -1,12 +1,27 @@
 import { join } from 'node:path';
 import { createDetector } from './detector';
 import { MACROBLOCK_FEATURE_COUNT, MacroblockFeatureTracker } from './macroblock-features';
+import { MacroblockEvidenceGate } from './macroblock-gate';
 import { loadMacroblockModel } from './macroblocking';
 import type { MacroblockModel } from './macroblocking';
-import { batch, frame, movingBars, plane } from './spec-helpers';
+import { batch, frame, movingBars, plane, smoothGradient, withLostSlice } from './spec-helpers';
 
 const W = 320;
 const H = 192;
+
+/** Clean content: a smooth gradient moved by `t` (sharp moving bars would put edges on the macroblock grid). */
+const smooth = (t: number): Uint8Array => smoothGradient(W, H, t);
+
+/** The gradient with two macroblock rows of flat wrong blocks, as a lost slice leaves them. */
+const damaged = (t: number): Uint8Array => withLostSlice(smoothGradient(W, H, t), W);
+
+/** The features one tracker computes for `planes`, frame-major. */
+function featuresOf(planes: Uint8Array[]): Float32Array {
+  const tracker = new MacroblockFeatureTracker();
+  const out = new Float32Array(planes.length * MACROBLOCK_FEATURE_COUNT);
+  planes.forEach((p, t) => tracker.next(p, W, H, out.subarray(t * MACROBLOCK_FEATURE_COUNT, (t + 1) * MACROBLOCK_FEATURE_COUNT)));
+  return out;
+}
 
 /** A model that records what it is asked and scores each frame by its first feature (clamped later). */
 function recordingModel(score: (row: Float32Array) => number = () => 0.25): MacroblockModel & { calls: { features: Float32Array; n: number }[] } {
@@ -54,12 +69,13 @@ describe('createDetector with macroblocking', () => {
   it('scores every frame of a batch in one model run, with the previous frame carried across batches', async () => {
     const model = recordingModel((row) => (row[0] as number) + 10); // clamped to 1
     const detector = createDetector({ detectors: ['macroblocking'], macroblocking: { model } });
-    const planes = [0, 1, 2, 3, 4].map((t) => movingBars(W, H, t));
+    const planes = [0, 1, 2, 3, 4].map((t) => (t === 2 ? damaged(t) : smooth(t)));
     const first = await detector.detect(batch('s', 0, planes.slice(0, 3).map((p, i) => frame(i, p, W, H))));
     const second = await detector.detect(batch('s', 1, planes.slice(3).map((p, i) => frame(i + 3, p, W, H)), [], true));
     expect(model.calls.map((c) => c.n)).toEqual([3, 2]);
     expect(first.detectors).toEqual(['macroblocking']);
-    for (const out of [first, second]) for (const s of out.scores) expect(s.scores).toEqual({ macroblocking: 1 });
+    // Frames before the damaged one have no evidence of damage: the gate zeroes them.
+    expect([first, second].flatMap((out) => out.scores.map((s) => s.scores))).toEqual([0, 0, 1, 1, 1].map((v) => ({ macroblocking: v })));
 
     // The features are exactly one tracker's, fed the stream's frames in order across batches.
     const tracker = new MacroblockFeatureTracker();
@@ -83,11 +99,30 @@ describe('createDetector with macroblocking', () => {
   it('adds its score next to black and freeze in the same frame score', async () => {
     const model = recordingModel(() => 0.8);
     const detector = createDetector({ detectors: ['black', 'freeze', 'macroblocking'], macroblocking: { model } });
-    const out = await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 0), W, H), frame(1, movingBars(W, H, 1), W, H)]));
+    const out = await detector.detect(batch('s', 0, [frame(0, movingBars(W, H, 0), W, H), frame(1, damaged(1), W, H)]));
     expect(out.scores.map((s) => Object.keys(s.scores).sort())).toEqual([
       ['black', 'freeze', 'macroblocking'],
       ['black', 'freeze', 'macroblocking'],
     ]);
     expect(out.scores[1]?.scores['macroblocking']).toBeCloseTo(0.8, 6);
+  });
+
+  it('reports a frame\'s score only while the stream showed evidence of damage in its last 25 frames, across batches', async () => {
+    const model = recordingModel(() => 0.9);
+    const detector = createDetector({ detectors: ['macroblocking'], macroblocking: { model } });
+    // Clean moving content, one damaged frame, then the damage held unchanged (as the decoder copies
+    // it) for 64 frames: it stays evidence only until the stream's median has taken it in.
+    const planes = Array.from({ length: 70 }, (_, t) => (t < 5 ? smooth(t) : damaged(5)));
+    const scores: number[] = [];
+    for (let start = 0, seq = 0; start < planes.length; start += 16, seq++) {
+      const out = await detector.detect(batch('s', seq, planes.slice(start, start + 16).map((p, i) => frame(start + i, p, W, H))));
+      scores.push(...out.scores.map((s) => s.scores['macroblocking'] as number));
+    }
+    const expected = Array.from(new MacroblockEvidenceGate().apply(featuresOf(planes), new Float32Array(planes.length).fill(0.9), planes.length), (v) => Math.round(v * 1e6) / 1e6);
+    expect(scores).toEqual(expected);
+    // Closed before the damage, open from it, closed again once the held damage shows nothing new.
+    expect(scores.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
+    expect(scores[5]).toBeCloseTo(0.9, 6);
+    expect(scores.slice(60).every((v) => v === 0)).toBe(true);
   });
 });

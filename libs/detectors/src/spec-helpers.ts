@@ -23,6 +23,24 @@ export function movingBars(width: number, height: number, t: number): Uint8Array
   return columns(width, height, (x) => (Math.floor((x + 4 * t) / 32) % 2 === 0 ? 200 : 40));
 }
 
+/** A smooth gradient with mild texture, moved `shift` pixels: clean content with no edge on the macroblock grid. */
+export function smoothGradient(width: number, height: number, shift: number): Uint8Array {
+  const p = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) p[y * width + x] = Math.round(60 + 0.3 * (x + shift) + 0.2 * y + 4 * Math.sin((x + y + shift) / 3));
+  return p;
+}
+
+/** `p` (in place) with 16×16 blocks 3–16 of macroblock rows 4 and 5 replaced by flat, wrong blocks, as a lost slice leaves them. */
+export function withLostSlice(p: Uint8Array, width: number): Uint8Array {
+  for (let by = 4; by < 6; by++) {
+    for (let bx = 3; bx < 17; bx++) {
+      const v = (bx * 37 + by * 11) % 255;
+      for (let y = by * 16; y < by * 16 + 16; y++) p.fill(v, y * width + bx * 16, y * width + bx * 16 + 16);
+    }
+  }
+  return p;
+}
+
 /** A gray frame at 25 fps with the given plane. */
 export function frame(index: number, data: Uint8Array, width = 320, height = 180): VideoFrame {
   return { pts: index / 25, index, width, height, format: 'gray', planes: [data] };

@@ -1,0 +1,58 @@
+import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES } from './macroblock-features';
+import { MACROBLOCK_EVIDENCE_FLOOR, MACROBLOCK_EVIDENCE_FRAMES, MacroblockEvidenceGate, macroblockEvidence } from './macroblock-gate';
+
+type FeatureName = (typeof MACROBLOCK_FEATURE_NAMES)[number];
+
+/** `n` frames of features, all 0 but `values` (frame index → feature → value). */
+function rows(n: number, values: Record<number, Partial<Record<FeatureName, number>>> = {}): Float32Array {
+  const out = new Float32Array(n * MACROBLOCK_FEATURE_COUNT);
+  for (const [frame, set] of Object.entries(values)) {
+    for (const [name, value] of Object.entries(set)) out[Number(frame) * MACROBLOCK_FEATURE_COUNT + MACROBLOCK_FEATURE_NAMES.indexOf(name as FeatureName)] = value as number;
+  }
+  return out;
+}
+
+describe('macroblockEvidence', () => {
+  it('is the largest share of blocks that newly look damaged, from any of the six evidence features', () => {
+    const evidence = ['artifactBlockShareRise', 'changeBlockShareRise', 'newArtifactBlockShare', 'collapseShareRise', 'stuckShareRise', 'newCollapseShare'] as const;
+    for (const [k, name] of evidence.entries()) expect(macroblockEvidence(rows(1, { 0: { [name]: 0.02 + k / 100 } }))).toBeCloseTo(0.02 + k / 100, 6);
+    expect(macroblockEvidence(rows(1, { 0: { changeBlockShareRise: 0.03, collapseShareRise: 0.05 } }))).toBeCloseTo(0.05, 6);
+  });
+
+  it('ignores absolute counts, memories and row maxima: a steady busy picture or one small change is no evidence', () => {
+    // A grid-aligned pattern has artifact edges in every frame (absolute share, not a rise); a
+    // clock's changed digits fill most of one macroblock row.
+    const steady = rows(1, { 0: { artifactBlockShare: 0.4, changeBlockShare: 0.3, changeRowMax: 0.5, artifactRunMax: 1, changeMemory: 0.5, runMemory: 0.2, textureMemory: 0.3 } });
+    expect(macroblockEvidence(steady)).toBe(0);
+    expect(macroblockEvidence(rows(1, { 0: { artifactBlockShareRise: -0.3, stuckShareRise: -0.2 } }))).toBe(0);
+  });
+});
+
+describe('MacroblockEvidenceGate', () => {
+  it('zeroes every score of a stream that shows no evidence, however sure the network is', () => {
+    const n = 60;
+    const scores = new MacroblockEvidenceGate().apply(rows(n, { 10: { changeBlockShareRise: MACROBLOCK_EVIDENCE_FLOOR / 2 } }), new Float32Array(n).fill(0.97), n);
+    expect(Array.from(scores)).toEqual(new Array<number>(n).fill(0));
+  });
+
+  it('keeps the scores from a frame with evidence for the next MACROBLOCK_EVIDENCE_FRAMES frames', () => {
+    const n = 60;
+    const input = Float32Array.from({ length: n }, (_, i) => 0.5 + i / 1000);
+    const scores = new MacroblockEvidenceGate().apply(rows(n, { 5: { newArtifactBlockShare: 2 * MACROBLOCK_EVIDENCE_FLOOR } }), input.slice(), n);
+    const kept = Array.from(scores, (v, i) => [i, v > 0] as const).filter(([, on]) => on).map(([i]) => i);
+    expect(kept).toEqual(Array.from({ length: MACROBLOCK_EVIDENCE_FRAMES + 1 }, (_, k) => 5 + k));
+    expect(scores[5]).toBeCloseTo(input[5] as number, 6);
+  });
+
+  it('carries its state across calls (batches of one stream) and is renewed by each frame with evidence', () => {
+    const gate = new MacroblockEvidenceGate();
+    const first = gate.apply(rows(3, { 2: { collapseShareRise: 0.2 } }), new Float32Array(3).fill(0.9), 3);
+    expect(Array.from(first)).toEqual([0, 0, expect.closeTo(0.9, 6)]);
+    // 20 quiet frames, one with evidence, then 30 more: open until 25 frames after the second one.
+    const n = 51;
+    const second = gate.apply(rows(n, { 20: { stuckShareRise: 0.05 } }), new Float32Array(n).fill(0.9), n);
+    const open = Array.from(second, (v) => v > 0);
+    expect(open.slice(0, 46).every(Boolean)).toBe(true);
+    expect(open.slice(46).some(Boolean)).toBe(false);
+  });
+});

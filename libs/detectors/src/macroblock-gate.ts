@@ -1,0 +1,61 @@
+import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES } from './macroblock-features';
+
+/**
+ * The features that count blocks which newly look damaged, as a share of the frame's blocks:
+ * blocks with artifact edges, change edges, a collapsed or a stuck texture above the stream's
+ * recent median, and blocks newly artifacted or collapsed since the previous frame.
+ */
+const EVIDENCE = (['artifactBlockShareRise', 'changeBlockShareRise', 'newArtifactBlockShare', 'collapseShareRise', 'stuckShareRise', 'newCollapseShare'] as const).map((name) =>
+  MACROBLOCK_FEATURE_NAMES.indexOf(name),
+);
+
+/**
+ * The least share of blocks that must newly look damaged ({@link macroblockEvidence}) for the
+ * frame's score, and the next {@link MACROBLOCK_EVIDENCE_FRAMES} frames' scores, to count. Chosen
+ * on the validation set (MODEL.md "Evidence gate"): a clock whose digits change every frame
+ * touches 1–4 blocks (0.1–0.3 %), while a corrupted frame is one with ≥ 2 % of its blocks damaged.
+ */
+export const MACROBLOCK_EVIDENCE_FLOOR = 0.01;
+
+/**
+ * Frames a frame with evidence keeps the gate open for (1 s at 25 fps): the damage stays on screen
+ * until the next keyframe while the decoder copies it unchanged, so later frames show little new.
+ */
+export const MACROBLOCK_EVIDENCE_FRAMES = 25;
+
+/** The share of blocks that newly look damaged in one frame's features: the largest of the evidence features. */
+export function macroblockEvidence(features: ArrayLike<number>): number {
+  let evidence = 0;
+  for (const k of EVIDENCE) evidence = Math.max(evidence, features[k] as number);
+  return evidence;
+}
+
+/**
+ * Zeroes the macroblocking score of frames with no evidence of damage in the last
+ * {@link MACROBLOCK_EVIDENCE_FRAMES} frames (the frame itself included): the network never saw
+ * some kinds of legitimate, block-aligned change (a ticking clock), and there it can score a
+ * handful of changed blocks as damage. No event can open without ≥
+ * {@link MACROBLOCK_EVIDENCE_FLOOR} of the blocks turning suspicious. One gate per stream, fed
+ * the stream's frames in order (its state carries across batches), like the feature tracker.
+ *
+ * @example
+ * const gate = new MacroblockEvidenceGate();
+ * gate.apply(features, scores, n); // scores of frames without recent evidence become 0
+ */
+export class MacroblockEvidenceGate {
+  /** Frames since the last frame with evidence; at least MACROBLOCK_EVIDENCE_FRAMES when there was none. */
+  private sinceEvidence = MACROBLOCK_EVIDENCE_FRAMES;
+
+  /**
+   * Gates the scores of the stream's next `n` frames in place: `features` holds their `n ×`
+   * {@link MACROBLOCK_FEATURE_COUNT} features, frame-major, `scores` their `n` scores. Returns `scores`.
+   */
+  apply(features: Float32Array, scores: Float32Array, n: number): Float32Array {
+    for (let i = 0; i < n; i++) {
+      const row = features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT);
+      this.sinceEvidence = macroblockEvidence(row) >= MACROBLOCK_EVIDENCE_FLOOR ? 0 : this.sinceEvidence + 1;
+      if (this.sinceEvidence > MACROBLOCK_EVIDENCE_FRAMES) scores[i] = 0;
+    }
+    return scores;
+  }
+}
