@@ -44,6 +44,12 @@ describe('MacroblockEvidenceGate', () => {
     expect(scores[5]).toBeCloseTo(input[5] as number, 6);
   });
 
+  it('needs more than the floor: exactly 1 % of the blocks (3 of 300, as float32 features hold it) is not evidence', () => {
+    const at = (share: number): number => new MacroblockEvidenceGate().apply(rows(1, { 0: { changeBlockShareRise: share } }), Float32Array.of(0.9), 1)[0] as number;
+    expect(at(3 / 300)).toBe(0);
+    expect(at(4 / 300)).toBeCloseTo(0.9, 6);
+  });
+
   it('carries its state across calls (batches of one stream) and is renewed by each frame with evidence', () => {
     const gate = new MacroblockEvidenceGate();
     const first = gate.apply(rows(3, { 2: { collapseShareRise: 0.2 } }), new Float32Array(3).fill(0.9), 3);

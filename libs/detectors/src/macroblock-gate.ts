@@ -10,10 +10,13 @@ const EVIDENCE = (['artifactBlockShareRise', 'changeBlockShareRise', 'newArtifac
 );
 
 /**
- * The least share of blocks that must newly look damaged ({@link macroblockEvidence}) for the
- * frame's score, and the next {@link MACROBLOCK_EVIDENCE_FRAMES} frames' scores, to count. Chosen
- * on the validation set (MODEL.md "Evidence gate"): a clock whose digits change every frame
- * touches 1–4 blocks (0.1–0.3 %), while a corrupted frame is one with ≥ 2 % of its blocks damaged.
+ * The share of blocks that must be exceeded by those that newly look damaged
+ * ({@link macroblockEvidence}) for the frame's score, and the next
+ * {@link MACROBLOCK_EVIDENCE_FRAMES} frames' scores, to count. Chosen on the validation set
+ * (MODEL.md "Evidence gate"): a clock whose digits change every frame touches 1–4 blocks
+ * (0.1–0.3 %), while a corrupted frame is one with ≥ 2 % of its blocks damaged. "More than", not
+ * "at least": the features are float32, where exactly 1 % (3 of the 300 blocks of 320×240) is
+ * 0.0099999998, so the strict comparison says what the comparison with it does.
  */
 export const MACROBLOCK_EVIDENCE_FLOOR = 0.01;
 
@@ -34,7 +37,7 @@ export function macroblockEvidence(features: ArrayLike<number>): number {
  * Zeroes the macroblocking score of frames with no evidence of damage in the last
  * {@link MACROBLOCK_EVIDENCE_FRAMES} frames (the frame itself included): the network never saw
  * some kinds of legitimate, block-aligned change (a ticking clock), and there it can score a
- * handful of changed blocks as damage. No event can open without ≥
+ * handful of changed blocks as damage. No event can open without more than
  * {@link MACROBLOCK_EVIDENCE_FLOOR} of the blocks turning suspicious. One gate per stream, fed
  * the stream's frames in order (its state carries across batches), like the feature tracker.
  *
@@ -53,7 +56,7 @@ export class MacroblockEvidenceGate {
   apply(features: Float32Array, scores: Float32Array, n: number): Float32Array {
     for (let i = 0; i < n; i++) {
       const row = features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT);
-      this.sinceEvidence = macroblockEvidence(row) >= MACROBLOCK_EVIDENCE_FLOOR ? 0 : this.sinceEvidence + 1;
+      this.sinceEvidence = macroblockEvidence(row) > MACROBLOCK_EVIDENCE_FLOOR ? 0 : this.sinceEvidence + 1;
       if (this.sinceEvidence > MACROBLOCK_EVIDENCE_FRAMES) scores[i] = 0;
     }
     return scores;
