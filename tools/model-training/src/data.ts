@@ -41,6 +41,8 @@ export interface ClipData {
   blockdetect: Float32Array;
   /** Share of damaged blocks per frame (0 on the clean decode). */
   damage: Float32Array;
+  /** Frames from one keyframe of the clip's encode to the next (its GOP). */
+  gop: number;
 }
 
 /** Options of {@link generateDataset}. */
@@ -351,7 +353,7 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
     }
     blockdetect[i] = decoded.blocks[i] ?? 0;
   }
-  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage };
+  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage, gop: clip.gop };
 }
 
 /**

@@ -41,7 +41,7 @@ describe('evaluation metrics', () => {
     const clip = (id: string, corrupted: boolean, labelled: [number, number] | null): ClipData => {
       const labels = new Uint8Array(50);
       if (labelled) labels.fill(1, labelled[0], labelled[1]);
-      return { id, source: 'toy', split: 'test', corrupted, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50) };
+      return { id, source: 'toy', split: 'test', corrupted, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50), gop: 25 };
     };
     const scores = new Map<string, number[]>([
       ['bad', [...new Array(10).fill(0), ...new Array(10).fill(0.9), ...new Array(30).fill(0)]], // found
@@ -53,6 +53,25 @@ describe('evaluation metrics', () => {
     expect(result.allClips.precision).toBe(0.5);
     expect(result.allClips.recall).toBe(1);
     expect(result.allClips.f1).toBeCloseTo(2 / 3);
+  });
+
+  it('measures the boundaries of the events found against one GOP of the clip', async () => {
+    const labels = new Uint8Array(100);
+    labels.fill(1, 20, 70); // damage on frames 20–69, repaired at the keyframe at 70
+    const clip = (id: string, gop: number): ClipData => ({ id, source: 'toy', split: 'test', corrupted: true, features: new Float32Array(0), labels, ambiguous: new Uint8Array(100), blockdetect: new Float32Array(100), damage: new Float32Array(100), gop });
+    // Reported in two pieces (the 0.56 s between them is not bridged), 4 frames late and ending
+    // 12 frames before the repair: taken together they give both errors.
+    const scores = Float32Array.from({ length: 100 }, (_, i) => ((i >= 24 && i < 30) || (i >= 44 && i < 58) ? 0.9 : 0));
+    expect(await reportedEvents(scores)).toEqual([
+      [24, 29],
+      [44, 57],
+    ]);
+    const long = await evaluate([clip('long-gop', 50)], () => scores);
+    expect(long.boundaries).toEqual({ found: 1, withinGop: 1, medianStartErrorSec: 4 / 25, medianEndErrorSec: 12 / 25, maxStartErrorSec: 4 / 25, maxEndErrorSec: 12 / 25 });
+    // The same events against a 10-frame GOP: the end is more than one GOP early.
+    expect((await evaluate([clip('short-gop', 10)], () => scores)).boundaries).toMatchObject({ found: 1, withinGop: 0 });
+    // Nothing found: no boundary to measure.
+    expect((await evaluate([clip('missed', 10)], () => new Float32Array(100))).boundaries).toEqual({ found: 0, withinGop: 1, medianStartErrorSec: 0, medianEndErrorSec: 0, maxStartErrorSec: 0, maxEndErrorSec: 0 });
   });
 
   it('finds the best-F1 threshold', () => {

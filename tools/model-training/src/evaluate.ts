@@ -23,6 +23,13 @@ export interface Evaluation {
   clean: { falsePositiveEvents: number; falsePositiveFrames: number; frames: number };
   /** Events by content source (the first 40 characters of its lavfi graph): where the model fails. */
   bySource: Record<string, { truth: number; found: number; predicted: number; falseOnClean: number }>;
+  /**
+   * Where the found events begin and end: each true event that was found against the predicted
+   * events that overlap it, taken together (first start, last end). `withinGop` is the share of
+   * them whose start and end are both within one GOP of the true ones (issue 5's "boundaries
+   * within one GOP"); the errors are absolute, in seconds.
+   */
+  boundaries: { found: number; withinGop: number; medianStartErrorSec: number; medianEndErrorSec: number; maxStartErrorSec: number; maxEndErrorSec: number };
 }
 
 /** Frames between two runs of labelled frames that still count as one true event (a GOP's recovery can flicker). */
@@ -103,7 +110,7 @@ export async function reportedEvents(scores: ArrayLike<number>, fps = FPS, rule?
 }
 
 /** The event figures of an {@link Evaluation}, which {@link eventFigures} measures on their own. */
-export type EventFigures = Pick<Evaluation, 'events' | 'allClips' | 'clean' | 'bySource'>;
+export type EventFigures = Pick<Evaluation, 'events' | 'allClips' | 'clean' | 'bySource' | 'boundaries'>;
 
 /**
  * Evaluates per-frame scores of held-out clips: per-frame precision/recall/F1/ROC-AUC of the
@@ -145,7 +152,7 @@ export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => 
  * precision/recall over corrupted clips (predicted events are what the aggregator reports, see
  * {@link reportedEvents}, with `rule` overriding parts of its macroblocking rule; true events are
  * runs of labelled frames, see {@link events}; a match is any overlap); reported events and
- * frames ≥ 0.5 on the clean clips.
+ * frames ≥ 0.5 on the clean clips; and the boundaries of the events found against each clip's GOP.
  */
 export async function eventFigures(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array, rule?: Partial<EventRule>): Promise<EventFigures> {
   let truthEvents = 0;
@@ -154,6 +161,9 @@ export async function eventFigures(clips: ClipData[], scoresOf: (clip: ClipData)
   let matchedPredicted = 0;
   const clean = { falsePositiveEvents: 0, falsePositiveFrames: 0, frames: 0 };
   const bySource: Evaluation['bySource'] = {};
+  const startErrors: number[] = [];
+  const endErrors: number[] = [];
+  let withinGop = 0;
   for (const clip of clips) {
     const source = (bySource[clip.source.slice(0, 40)] ??= { truth: 0, found: 0, predicted: 0, falseOnClean: 0 });
     const scores = scoresOf(clip);
@@ -169,6 +179,15 @@ export async function eventFigures(clips: ClipData[], scoresOf: (clip: ClipData)
     truthEvents += truth.length;
     predictedEvents += predicted.length;
     const found = truth.filter((t) => predicted.some((p) => overlaps(t, p))).length;
+    for (const t of truth) {
+      const over = predicted.filter((p) => overlaps(t, p));
+      if (over.length === 0) continue;
+      const start = Math.abs(Math.min(...over.map((p) => p[0])) - t[0]);
+      const end = Math.abs(Math.max(...over.map((p) => p[1])) - t[1]);
+      startErrors.push(start / FPS);
+      endErrors.push(end / FPS);
+      if (start <= clip.gop && end <= clip.gop) withinGop++;
+    }
     matchedTruth += found;
     source.truth += truth.length;
     source.found += found;
@@ -184,7 +203,21 @@ export async function eventFigures(clips: ClipData[], scoresOf: (clip: ClipData)
     allClips: { precision: ap, recall: er, f1: ap + er > 0 ? (2 * ap * er) / (ap + er) : 0 },
     clean,
     bySource,
+    boundaries: {
+      found: startErrors.length,
+      withinGop: startErrors.length > 0 ? withinGop / startErrors.length : 1,
+      medianStartErrorSec: median(startErrors),
+      medianEndErrorSec: median(endErrors),
+      maxStartErrorSec: Math.max(0, ...startErrors),
+      maxEndErrorSec: Math.max(0, ...endErrors),
+    },
   };
+}
+
+/** The median of `values` (the upper one of an even count), 0 when there are none. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length > 0 ? (sorted[sorted.length >> 1] as number) : 0;
 }
 
 /** Stacks the frames of `clips` into one feature matrix with labels, leaving out ambiguous frames. */
