@@ -104,7 +104,7 @@ interface StreamState {
  * `macroblocking.model` holds a model loaded with `loadMacroblockModel`: it asks for full-size
  * deblocked luma, computes the `MacroblockFeatureTracker` features per frame (against the stream's past)
  * and scores all video frames of a batch in one model run; a frame with no evidence of damage in
- * the stream's last 25 frames scores 0 (`MacroblockEvidenceGate`).
+ * the stream's last 8 frames scores 0 (`MacroblockEvidenceGate`).
  *
  * @throws UsageError (code `USAGE`) for an unknown detector name, an empty selection, an empty
  * group name, an invalid threshold, or `macroblocking` selected without a model.

@@ -21,10 +21,13 @@ const EVIDENCE = (['artifactBlockShareRise', 'changeBlockShareRise', 'newArtifac
 export const MACROBLOCK_EVIDENCE_FLOOR = 0.01;
 
 /**
- * Frames a frame with evidence keeps the gate open for (1 s at 25 fps): the damage stays on screen
- * until the next keyframe while the decoder copies it unchanged, so later frames show little new.
+ * Frames a frame with evidence keeps the gate open for (0.32 s at 25 fps), chosen on the validation
+ * set (MODEL.md "Evidence gate"): long enough for the frames just after an onset, which show
+ * little new while the decoder copies the damage; short enough that the tail after the repairing
+ * keyframe (itself a burst of block-aligned change) stays within a short GOP. 25 frames found the
+ * same events but ended more of them over one GOP late.
  */
-export const MACROBLOCK_EVIDENCE_FRAMES = 25;
+export const MACROBLOCK_EVIDENCE_FRAMES = 8;
 
 /** The share of blocks that newly look damaged in one frame's features: the largest of the evidence features. */
 export function macroblockEvidence(features: ArrayLike<number>): number {

@@ -107,7 +107,7 @@ describe('createDetector with macroblocking', () => {
     expect(out.scores[1]?.scores['macroblocking']).toBeCloseTo(0.8, 6);
   });
 
-  it('reports a frame\'s score only while the stream showed evidence of damage in its last 25 frames, across batches', async () => {
+  it('reports a frame\'s score only while the stream showed evidence of damage in its last MACROBLOCK_EVIDENCE_FRAMES frames, across batches', async () => {
     const model = recordingModel(() => 0.9);
     const detector = createDetector({ detectors: ['macroblocking'], macroblocking: { model } });
     // Clean moving content, one damaged frame, then the damage held unchanged (as the decoder copies

@@ -11,7 +11,7 @@ import { runExperiment } from './experiment';
  * Floors of the committed model, through the detector's evidence gate, on the small held-out set
  * below (two clips per held-out source, 10 clean and 20 corrupted, 14 true events;
  * libs/detectors/MODEL.md "Test floors"). Measured: event F1 0.83 (10 of 14 found, none false),
- * frame F1 0.51, ROC-AUC 0.91 against blockdetect's 0.49, no event on the 10 clean clips. The floors allow one event fewer (F1 0.78) and no clean
+ * frame F1 0.51, ROC-AUC 0.87 against blockdetect's 0.49, no event on the 10 clean clips. The floors allow one event fewer (F1 0.78) and no clean
  * event, so a worse model or a broken feature, label, decoder or aggregator fails here; the issue's
  * target (event F1 ≥ 0.9 on the full held-out set) is not reached.
  */
