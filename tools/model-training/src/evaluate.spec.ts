@@ -55,6 +55,19 @@ describe('evaluation metrics', () => {
     expect(result.allClips.f1).toBeCloseTo(2 / 3);
   });
 
+  it('reports the network\'s own per-frame figures beside the detector\'s when given its scores', async () => {
+    const labels = new Uint8Array(50);
+    labels.fill(1, 10, 20);
+    const clip: ClipData = { id: 'c', source: 'toy', split: 'test', corrupted: true, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50), gop: 25 };
+    const network = Float32Array.from({ length: 50 }, (_, i) => (i >= 10 && i < 20 ? 0.9 : 0.1));
+    const gated = Float32Array.from(network, (v, i) => (i >= 15 ? 0 : v)); // the gate closed from frame 15
+    const result = await evaluate([clip], () => gated, undefined, () => network);
+    expect(result.network).toMatchObject({ precision: 1, recall: 1, f1: 1, auc: 1 });
+    expect(result.model).toMatchObject({ precision: 1, recall: 0.5 });
+    expect(result.model.auc).toBeLessThan(1);
+    expect(await evaluate([clip], () => gated)).not.toHaveProperty('network');
+  });
+
   it('measures the boundaries of the events found against one GOP of the clip', async () => {
     const labels = new Uint8Array(100);
     labels.fill(1, 20, 70); // damage on frames 20–69, repaired at the keyframe at 70

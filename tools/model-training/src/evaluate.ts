@@ -16,6 +16,11 @@ export interface Evaluation {
   frames: { total: number; corrupt: number; ambiguousLeftOut: number };
   clips: { corrupted: number; clean: number };
   model: Prf & { auc: number };
+  /**
+   * The network's own per-frame figures, before the detector's evidence gate, when
+   * {@link evaluate} is given them: `model` is what the detector reports, this is the learned model.
+   */
+  network?: Prf & { auc: number };
   blockdetect: Prf & { auc: number; threshold: number };
   events: Prf & { truth: number; predicted: number };
   /** Events over all clips, each event on a clean clip counted as a false one: what a user sees. */
@@ -116,21 +121,30 @@ export type EventFigures = Pick<Evaluation, 'events' | 'allClips' | 'clean' | 'b
  * Evaluates per-frame scores of held-out clips: per-frame precision/recall/F1/ROC-AUC of the
  * model (threshold 0.5) and of blockdetect (its best-F1 threshold on the same frames), leaving
  * out the ambiguous frames (a few damaged blocks), and the events (see {@link eventFigures}).
- * `rule` overrides parts of the aggregator's macroblocking rule.
+ * `rule` overrides parts of the aggregator's macroblocking rule; `networkScoresOf`, when given,
+ * adds the same per-frame figures of the network's scores before the evidence gate (`network`).
  */
-export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => Float32Array, rule?: Partial<EventRule>): Promise<Evaluation> {
+export async function evaluate(
+  clips: ClipData[],
+  scoresOf: (clip: ClipData) => Float32Array,
+  rule?: Partial<EventRule>,
+  networkScoresOf?: (clip: ClipData) => Float32Array,
+): Promise<Evaluation> {
   const scores = new Map(clips.map((clip) => [clip, scoresOf(clip)]));
   const s: number[] = [];
+  const n: number[] = [];
   const b: number[] = [];
   const l: number[] = [];
   let ambiguousLeftOut = 0;
   for (const [clip, clipScores] of scores) {
+    const networkScores = networkScoresOf?.(clip);
     for (let i = 0; i < clip.labels.length; i++) {
       if (clip.ambiguous[i]) {
         ambiguousLeftOut++;
         continue;
       }
       s.push(clipScores[i]);
+      if (networkScores) n.push(networkScores[i] as number);
       b.push(clip.blockdetect[i]);
       l.push(clip.labels[i]);
     }
@@ -142,6 +156,7 @@ export async function evaluate(clips: ClipData[], scoresOf: (clip: ClipData) => 
     frames: { total: l.length + ambiguousLeftOut, corrupt: l.filter((v) => v).length, ambiguousLeftOut },
     clips: { corrupted: clips.filter((c) => c.corrupted).length, clean: clips.filter((c) => !c.corrupted).length },
     model: { ...prf(s, l), auc: rocAuc(s, l) },
+    ...(networkScoresOf ? { network: { ...prf(n, l), auc: rocAuc(n, l) } } : {}),
     blockdetect: { ...prf(bd, l, bdBest.threshold), auc: rocAuc(bd, l), threshold: bdBest.threshold },
     ...(await eventFigures(clips, (clip) => scores.get(clip) as Float32Array, rule)),
   };

@@ -40,8 +40,8 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
   const calibration = await calibrateForEvents(mlp, train);
   const t2 = Date.now();
   const rule = { confirmScore: calibration.confirmScore ?? undefined };
-  const evaluation = await evaluate(test, (c) => detectorScores(mlp, c), rule);
-  const validation = validationClips.length > 0 ? await evaluate(validationClips, (c) => detectorScores(mlp, c), rule) : null;
+  const evaluation = await evaluate(test, (c) => detectorScores(mlp, c), rule, (c) => scoreClip(mlp, c));
+  const validation = validationClips.length > 0 ? await evaluate(validationClips, (c) => detectorScores(mlp, c), rule, (c) => scoreClip(mlp, c)) : null;
   return {
     mlp,
     onnx: writeMlpOnnx({ layers: mlpLayers(mlp), inputSize: MACROBLOCK_FEATURE_COUNT }),

@@ -38,14 +38,16 @@ async function evalCommand(): Promise<void> {
   if (split !== 'test' && split !== 'validation') throw new Error(`eval takes test or validation, not "${split}"`);
   const session = await ort.InferenceSession.create(readFileSync(MODEL), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const clips = await generateDataset({ ...data, splits: [split] });
+  const network = new Map<string, Float32Array>();
   const scores = new Map<string, Float32Array>();
   for (const clip of clips) {
     const n = clip.labels.length;
     const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
+    network.set(clip.id, Float32Array.from(out.score.data as Float32Array));
     // What the detector reports: the network's scores through its evidence gate, one per clip.
     scores.set(clip.id, new MacroblockEvidenceGate().apply(clip.features, Float32Array.from(out.score.data as Float32Array), n));
   }
-  const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array);
+  const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array, undefined, (c) => network.get(c.id) as Float32Array);
   writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : 'eval-validation-report.json'), JSON.stringify(evaluation, null, 2));
   console.log(JSON.stringify(evaluation, null, 2));
 }
