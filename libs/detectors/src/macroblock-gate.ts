@@ -29,10 +29,13 @@ export const MACROBLOCK_EVIDENCE_FLOOR = 0.01;
  */
 export const MACROBLOCK_EVIDENCE_FRAMES = 8;
 
-/** The share of blocks that newly look damaged in one frame's features: the largest of the evidence features. */
-export function macroblockEvidence(features: ArrayLike<number>): number {
+/**
+ * The share of blocks that newly look damaged in one frame's features (those at `offset` in
+ * `features`): the largest of the evidence features.
+ */
+export function macroblockEvidence(features: ArrayLike<number>, offset = 0): number {
   let evidence = 0;
-  for (const k of EVIDENCE) evidence = Math.max(evidence, features[k] as number);
+  for (const k of EVIDENCE) evidence = Math.max(evidence, features[offset + k] as number);
   return evidence;
 }
 
@@ -58,8 +61,7 @@ export class MacroblockEvidenceGate {
    */
   apply(features: Float32Array, scores: Float32Array, n: number): Float32Array {
     for (let i = 0; i < n; i++) {
-      const row = features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT);
-      this.sinceEvidence = macroblockEvidence(row) > MACROBLOCK_EVIDENCE_FLOOR ? 0 : this.sinceEvidence + 1;
+      this.sinceEvidence = macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT) > MACROBLOCK_EVIDENCE_FLOOR ? 0 : this.sinceEvidence + 1;
       if (this.sinceEvidence > MACROBLOCK_EVIDENCE_FRAMES) scores[i] = 0;
     }
     return scores;

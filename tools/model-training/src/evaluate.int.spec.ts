@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MACROBLOCK_FEATURE_COUNT, MacroblockEvidenceGate } from '@framewatch/detectors';
+import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
 import { defaultMacroblockModelPath, loadMacroblockModel } from '@framewatch/detectors/onnx';
 import { generateDataset } from './data';
 import { evaluate } from './evaluate';
-import { runExperiment } from './experiment';
+import { detectorScores, runExperiment } from './experiment';
 
 /**
  * Floors of the committed model, through the detector's evidence gate, on the small held-out set
@@ -29,7 +29,7 @@ describe('the committed macroblocking model on held-out sources (small set)', ()
     const clips = await generateDataset({ workDir: path.join(dir, 'clips'), seed: 5, frames: 150, clipsPerSource: 2, variants: 2, splits: ['test'], concurrency: 2 });
     const scores = new Map<string, Float32Array>();
     // What the detector reports: the model's scores through its evidence gate, one gate per clip.
-    for (const clip of clips) scores.set(clip.id, new MacroblockEvidenceGate().apply(clip.features, await model.score(clip.features, clip.labels.length), clip.labels.length));
+    for (const clip of clips) scores.set(clip.id, detectorScores(clip, await model.score(clip.features, clip.labels.length)));
     const result = await evaluate(clips, (c) => scores.get(c.id) as Float32Array);
     expect(result.clips).toEqual({ corrupted: 20, clean: 10 });
     expect(result.events.f1).toBeGreaterThanOrEqual(FLOORS.eventF1);

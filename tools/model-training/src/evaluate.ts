@@ -193,10 +193,11 @@ export async function eventFigures(clips: ClipData[], scoresOf: (clip: ClipData)
     const truth = events(clip.labels);
     truthEvents += truth.length;
     predictedEvents += predicted.length;
-    const found = truth.filter((t) => predicted.some((p) => overlaps(t, p))).length;
+    let found = 0;
     for (const t of truth) {
       const over = predicted.filter((p) => overlaps(t, p));
       if (over.length === 0) continue;
+      found++;
       const start = Math.abs(Math.min(...over.map((p) => p[0])) - t[0]);
       const end = Math.abs(Math.max(...over.map((p) => p[1])) - t[1]);
       startErrors.push(start / FPS);

@@ -40,8 +40,14 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
   const calibration = await calibrateForEvents(mlp, train);
   const t2 = Date.now();
   const rule = { confirmScore: calibration.confirmScore ?? undefined };
-  const evaluation = await evaluate(test, (c) => detectorScores(mlp, c), rule, (c) => scoreClip(mlp, c));
-  const validation = validationClips.length > 0 ? await evaluate(validationClips, (c) => detectorScores(mlp, c), rule, (c) => scoreClip(mlp, c)) : null;
+  // Both the detector's scores and the network's own, from one network run per clip.
+  const assess = (set: ClipData[]): Promise<Evaluation> => {
+    const network = new Map(set.map((c) => [c, scoreClip(mlp, c)]));
+    const of = (c: ClipData): Float32Array => network.get(c) as Float32Array;
+    return evaluate(set, (c) => detectorScores(c, of(c)), rule, of);
+  };
+  const evaluation = await assess(test);
+  const validation = validationClips.length > 0 ? await assess(validationClips) : null;
   return {
     mlp,
     onnx: writeMlpOnnx({ layers: mlpLayers(mlp), inputSize: MACROBLOCK_FEATURE_COUNT }),
@@ -66,11 +72,11 @@ export function scoreClip(mlp: Mlp, clip: ClipData): Float32Array {
 }
 
 /**
- * The scores the macroblocking detector reports for one clip: the network's, through the
- * detector's evidence gate (`MacroblockEvidenceGate`, one per clip as per stream).
+ * The scores the macroblocking detector reports for one clip, given the network's: a copy of them
+ * through the detector's evidence gate (`MacroblockEvidenceGate`, one per clip as per stream).
  */
-export function detectorScores(mlp: Mlp, clip: ClipData): Float32Array {
-  return new MacroblockEvidenceGate().apply(clip.features, scoreClip(mlp, clip), clip.labels.length);
+export function detectorScores(clip: ClipData, networkScores: Float32Array): Float32Array {
+  return new MacroblockEvidenceGate().apply(clip.features, networkScores.slice(), clip.labels.length);
 }
 
 /** Thresholds {@link calibrateForEvents} tries. */

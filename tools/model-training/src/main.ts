@@ -3,13 +3,13 @@
 // committed ONNX model.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MACROBLOCK_FEATURE_COUNT, MacroblockEvidenceGate } from '@framewatch/detectors';
+import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
 import { defaultEventRules } from '@framewatch/pipeline';
 import * as ort from 'onnxruntime-node';
 import { generateDataset } from './data';
 import type { GenerateOptions } from './data';
 import { evaluate } from './evaluate';
-import { runExperiment } from './experiment';
+import { detectorScores, runExperiment } from './experiment';
 import type { TrainOptions } from './train';
 
 const MODEL = 'libs/detectors/models/macroblocking.onnx';
@@ -43,9 +43,9 @@ async function evalCommand(): Promise<void> {
   for (const clip of clips) {
     const n = clip.labels.length;
     const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
-    network.set(clip.id, Float32Array.from(out.score.data as Float32Array));
-    // What the detector reports: the network's scores through its evidence gate, one per clip.
-    scores.set(clip.id, new MacroblockEvidenceGate().apply(clip.features, Float32Array.from(out.score.data as Float32Array), n));
+    const raw = Float32Array.from(out.score.data as Float32Array);
+    network.set(clip.id, raw);
+    scores.set(clip.id, detectorScores(clip, raw));
   }
   const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array, undefined, (c) => network.get(c.id) as Float32Array);
   writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : 'eval-validation-report.json'), JSON.stringify(evaluation, null, 2));
