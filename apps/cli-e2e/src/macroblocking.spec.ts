@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { generateClockClip, generateCorruptedPair } from '@framewatch/fixtures';
+import { generateCheckerboardClip, generateClockClip, generateCorruptedPair } from '@framewatch/fixtures';
 import type { CorruptedPair } from '@framewatch/fixtures';
 import type { AnalysisResult } from '@framewatch/pipeline';
 import { runCli, scratch } from './support';
@@ -39,6 +39,13 @@ describe('framewatch analyze --detectors …,macroblocking (the learned detector
     // The network alone scores the changing digits as damage (a whole-clip event before the
     // evidence gate); they touch a few blocks, never the 1 % of blocks damage shows in.
     expect(analyse(await generateClockClip(dir)).defects).toEqual([]);
+  });
+
+  it('reports nothing on a clean clip of a sharp checkerboard sliding across the picture', async () => {
+    // Its edges land on the macroblock grid in 40 % of the blocks at once, which the features
+    // count as evidence (one 0.2–5.84 s event before the gate's motion test); but every block that
+    // changed is the previous frame shifted, so nothing new appeared.
+    expect(analyse(await generateCheckerboardClip(dir)).defects).toEqual([]);
   });
 
   it('stops with CONFIG_INVALID (exit 2) when the model file is missing, before reading the source', () => {

@@ -104,7 +104,8 @@ interface StreamState {
  * `macroblocking.model` holds a model loaded with `loadMacroblockModel`: it asks for full-size
  * deblocked luma, computes the `MacroblockFeatureTracker` features per frame (against the stream's past)
  * and scores all video frames of a batch in one model run; a frame with no evidence of damage in
- * the stream's last 8 frames scores 0 (`MacroblockEvidenceGate`).
+ * the stream's last 8 frames scores 0 (`MacroblockEvidenceGate`: new damage-like blocks that the
+ * previous frame, still or moved as a whole, does not explain).
  *
  * @throws UsageError (code `USAGE`) for an unknown detector name, an empty selection, an empty
  * group name, an invalid threshold, or `macroblocking` selected without a model.
@@ -176,13 +177,15 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   }
 
   /**
-   * Writes frame `i`'s macroblocking features into `features`; the stream's tracker keeps (a copy
-   * of) what it needs. Runs synchronously, in frame order, before the batch's one model run.
+   * Writes frame `i`'s macroblocking features into `features` and returns whether its change is
+   * unexplained (for the evidence gate); the stream's tracker keeps (a copy of) what it needs.
+   * Runs synchronously, in frame order, before the batch's one model run.
    */
-  function macroblockRow(frame: VideoFrame, state: StreamState, features: Float32Array, i: number): void {
+  function macroblockRow(frame: VideoFrame, state: StreamState, features: Float32Array, i: number): boolean {
     const { width, height } = frame;
     const plane = lumaPlane(frame).subarray(0, width * height);
     state.macroblock.next(plane, width, height, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
+    return state.macroblock.changeUnexplained;
   }
 
   function scoreChunk(chunk: AudioChunk, batch: FrameBatch): FrameScore {
@@ -220,16 +223,17 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         const state = stateOf(batch);
         const frames = batch.video;
         const features = macroblockModel === null ? null : new Float32Array(frames.length * MACROBLOCK_FEATURE_COUNT);
+        const unexplained = new Uint8Array(features === null ? 0 : frames.length);
         for (let i = 0; i < frames.length; i++) {
           const frame = frames[i] as VideoFrame;
           const durationSec = frameDuration(frames, i, batch.endSec, state.lastFrameSec);
           state.lastFrameSec = durationSec;
           scores.push(scoreFrame(frame, durationSec, state));
-          if (features !== null) macroblockRow(frame, state, features, i);
+          if (features !== null) unexplained[i] = macroblockRow(frame, state, features, i) ? 1 : 0;
         }
         if (macroblockModel !== null && features !== null) {
           // One model run per batch; everything before it ran synchronously, in call order.
-          const mb = state.macroblockGate.apply(features, await macroblockModel.score(features, frames.length), frames.length);
+          const mb = state.macroblockGate.apply(features, await macroblockModel.score(features, frames.length), frames.length, unexplained);
           for (let i = 0; i < frames.length; i++) (scores[i] as FrameScore).scores['macroblocking'] = round6(clamp01(mb[i] as number));
         }
       }

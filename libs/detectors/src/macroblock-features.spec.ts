@@ -1,5 +1,5 @@
 import { DECAY, HISTORY, MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MacroblockFeatureTracker } from './macroblock-features';
-import { smoothGradient, withLostSlice } from './spec-helpers';
+import { checkerboard, smoothGradient, withLostSlice } from './spec-helpers';
 
 const W = 320;
 const H = 192;
@@ -133,5 +133,21 @@ describe('MacroblockFeatureTracker', () => {
       expect(at(f, 'stuckShare')).toBe(0);
     });
   });
-});
 
+  it('tells a picture moved as a whole from one where something new appeared (changeUnexplained)', () => {
+    const flags = (planes: Uint8Array[]): boolean[] => {
+      const tracker = new MacroblockFeatureTracker();
+      return planes.map((p) => {
+        tracker.next(p, W, H);
+        return tracker.changeUnexplained;
+      });
+    };
+    const sliding = [0, 2, 4, 6, 8].map((shift) => checkerboard(W, H, shift));
+    // The first frame has nothing to compare with; a still frame and a shifted one explain themselves.
+    expect(flags([...sliding, sliding[4] as Uint8Array])).toEqual([false, false, false, false, false, false]);
+    // A lost slice in the sliding picture is new; the frame after it, where the slice is repaired, too.
+    expect(flags([sliding[0], sliding[1], withLostSlice(checkerboard(W, H, 4), W), sliding[3]] as Uint8Array[])).toEqual([false, false, true, true]);
+    // A flat picture that brightens everywhere is no shift either.
+    expect(flags([smooth(0), smooth(0).map((v) => v + 20)])).toEqual([false, true]);
+  });
+});

@@ -22,6 +22,8 @@
  * Frame-wide averages were tried first and stayed at chance on unseen content (MODEL.md).
  */
 
+import { GlobalMotionTest, UNEXPLAINED_BLOCK_RESIDUAL } from './global-motion';
+
 /**
  * Luma the features need: the source's own size (`0×0`), deblocked as a viewer sees it. The
  * 16-pixel macroblock grid survives only an integer downscale, and no single fixed size is an
@@ -97,6 +99,12 @@ const B = 16;
  */
 const LATTICE = 2;
 const LATTICE_SAMPLES = (B / LATTICE) ** 2;
+/**
+ * A frame's change is unexplained when more than this share of its blocks differ from the previous
+ * frame, still or moved as a whole (see {@link GlobalMotionTest}): 0.2 %, so at 320×240 a single
+ * block, at 1280×720 eight. Chosen on the validation set (MODEL.md "Evidence gate").
+ */
+export const MACROBLOCK_UNEXPLAINED_FLOOR = 0.002;
 
 /**
  * The macroblocking features of one stream, frame after frame: it keeps the previous frame's
@@ -139,6 +147,17 @@ export class MacroblockFeatureTracker {
   private textureSums = new Int32Array(0);
   /** Per block of one macroblock row: its left edge's step sums (picture, beside, change, beside). */
   private edgeSums = new Int32Array(0);
+  private readonly motion = new GlobalMotionTest();
+  /** Frames compared with their previous one since the last reset (numbers them for {@link motion}). */
+  private frame = 0;
+  /** Scratch: indices of the blocks that changed (see {@link unexplained}). */
+  private changedBlocks = new Int32Array(0);
+  /**
+   * Whether the last frame changed in more than {@link MACROBLOCK_UNEXPLAINED_FLOOR} of its blocks
+   * in a way the previous frame, still or moved as a whole, does not explain: the evidence gate's
+   * test that something new appeared (see {@link GlobalMotionTest}). False for a stream's first frame.
+   */
+  changeUnexplained = false;
 
   /**
    * Computes the {@link MACROBLOCK_FEATURE_COUNT} features of the stream's next luma plane (8-bit,
@@ -159,6 +178,7 @@ export class MacroblockFeatureTracker {
     const raw = this.raw;
     this.measure(plane, hasPrevious ? previous : plane, width, bw, bh);
     this.measureTexture(plane, previous, width, bw, bh, hasPrevious);
+    this.changeUnexplained = hasPrevious && this.unexplained(plane, previous, width, height, bw * bh);
 
     let newArtifacts = 0;
     if (hasPrevious) {
@@ -196,6 +216,23 @@ export class MacroblockFeatureTracker {
     return f;
   }
 
+  /**
+   * Whether more than {@link MACROBLOCK_UNEXPLAINED_FLOOR} of the blocks changed in a way the
+   * previous frame does not explain: a still frame (too few blocks changed by more than
+   * {@link UNEXPLAINED_BLOCK_RESIDUAL}, from the block changes already measured) is explained
+   * without the global-motion test.
+   */
+  private unexplained(plane: Uint8Array, previous: Uint8Array, width: number, height: number, blocks: number): boolean {
+    const frame = this.frame++;
+    const stopAbove = Math.floor(MACROBLOCK_UNEXPLAINED_FLOOR * blocks);
+    const { blockChange } = this;
+    const changed = this.changedBlocks.length >= blocks ? this.changedBlocks : (this.changedBlocks = new Int32Array(blocks));
+    let changedCount = 0;
+    for (let i = 0; i < blocks; i++) if ((blockChange[i] as number) > UNEXPLAINED_BLOCK_RESIDUAL) changed[changedCount++] = i;
+    if (changedCount <= stopAbove) return false;
+    return this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove) > stopAbove;
+  }
+
   private reset(width: number, height: number): void {
     const blocks = Math.floor(width / B) * Math.floor(height / B);
     this.width = width;
@@ -214,6 +251,7 @@ export class MacroblockFeatureTracker {
     this.blockChange = new Float32Array(blocks);
     this.historyLength = 0;
     this.historyNext = 0;
+    this.frame = 0;
     this.changeMemory = 0;
     this.runMemory = 0;
     this.textureMemory = 0;

@@ -28,38 +28,68 @@ describe('macroblockEvidence', () => {
   });
 });
 
+/** Every one of `n` frames changed in a way the previous frame does not explain. */
+const allNew = (n: number): Uint8Array => new Uint8Array(n).fill(1);
+
 describe('MacroblockEvidenceGate', () => {
   it('zeroes every score of a stream that shows no evidence, however sure the network is', () => {
     const n = 60;
-    const scores = new MacroblockEvidenceGate().apply(rows(n, { 10: { changeBlockShareRise: MACROBLOCK_EVIDENCE_FLOOR / 2 } }), new Float32Array(n).fill(0.97), n);
+    const scores = new MacroblockEvidenceGate().apply(rows(n, { 10: { changeBlockShareRise: MACROBLOCK_EVIDENCE_FLOOR / 2 } }), new Float32Array(n).fill(0.97), n, allNew(n));
     expect(Array.from(scores)).toEqual(new Array<number>(n).fill(0));
   });
 
   it('keeps the scores from a frame with evidence for the next MACROBLOCK_EVIDENCE_FRAMES frames', () => {
     const n = 60;
     const input = Float32Array.from({ length: n }, (_, i) => 0.5 + i / 1000);
-    const scores = new MacroblockEvidenceGate().apply(rows(n, { 5: { newArtifactBlockShare: 2 * MACROBLOCK_EVIDENCE_FLOOR } }), input.slice(), n);
+    const scores = new MacroblockEvidenceGate().apply(rows(n, { 5: { newArtifactBlockShare: 2 * MACROBLOCK_EVIDENCE_FLOOR } }), input.slice(), n, allNew(n));
     const kept = Array.from(scores, (v, i) => [i, v > 0] as const).filter(([, on]) => on).map(([i]) => i);
     expect(kept).toEqual(Array.from({ length: MACROBLOCK_EVIDENCE_FRAMES + 1 }, (_, k) => 5 + k));
     expect(scores[5]).toBeCloseTo(input[5] as number, 6);
   });
 
   it('needs more than the floor: exactly 1 % of the blocks (3 of 300, as float32 features hold it) is not evidence', () => {
-    const at = (share: number): number => new MacroblockEvidenceGate().apply(rows(1, { 0: { changeBlockShareRise: share } }), Float32Array.of(0.9), 1)[0] as number;
+    const at = (share: number): number => new MacroblockEvidenceGate().apply(rows(1, { 0: { changeBlockShareRise: share } }), Float32Array.of(0.9), 1, allNew(1))[0] as number;
     expect(at(3 / 300)).toBe(0);
     expect(at(4 / 300)).toBeCloseTo(0.9, 6);
   });
 
   it('carries its state across calls (batches of one stream) and is renewed by each frame with evidence', () => {
     const gate = new MacroblockEvidenceGate();
-    const first = gate.apply(rows(3, { 2: { collapseShareRise: 0.2 } }), new Float32Array(3).fill(0.9), 3);
+    const first = gate.apply(rows(3, { 2: { collapseShareRise: 0.2 } }), new Float32Array(3).fill(0.9), 3, allNew(3));
     expect(Array.from(first)).toEqual([0, 0, expect.closeTo(0.9, 6)]);
     // 20 quiet frames, one with evidence, then 30 more: open for MACROBLOCK_EVIDENCE_FRAMES frames
     // after the first call's evidence and after the second one's, closed in between and after.
     const F = MACROBLOCK_EVIDENCE_FRAMES;
     const n = 51;
-    const second = gate.apply(rows(n, { 20: { stuckShareRise: 0.05 } }), new Float32Array(n).fill(0.9), n);
+    const second = gate.apply(rows(n, { 20: { stuckShareRise: 0.05 } }), new Float32Array(n).fill(0.9), n, allNew(n));
     expect(F).toBeLessThan(19);
     expect(Array.from(second, (v) => v > 0)).toEqual(Array.from({ length: n }, (_, j) => j + 1 <= F || (j >= 20 && j - 20 <= F)));
+  });
+
+  it('counts evidence only in a frame within MACROBLOCK_EVIDENCE_FRAMES frames of an unexplained change', () => {
+    const F = MACROBLOCK_EVIDENCE_FRAMES;
+    const n = 40;
+    const features = rows(n, { 30: { artifactBlockShareRise: 0.4 } });
+    const open = (changedAt: number | null): boolean => {
+      const unexplained = new Uint8Array(n);
+      if (changedAt !== null) unexplained[changedAt] = 1;
+      return (new MacroblockEvidenceGate().apply(features, new Float32Array(n).fill(0.9), n, unexplained)[30] as number) > 0;
+    };
+    // A sharp pattern sliding across the grid: strong evidence, nothing new in the picture.
+    expect(open(null)).toBe(false);
+    expect(open(30)).toBe(true);
+    expect(open(30 - F + 1)).toBe(true);
+    expect(open(30 - F)).toBe(false);
+    // A change after the evidence does not make it count.
+    expect(open(31)).toBe(false);
+  });
+
+  it('carries the last unexplained change across calls', () => {
+    const gate = new MacroblockEvidenceGate();
+    const unexplained = new Uint8Array(4);
+    unexplained[3] = 1;
+    gate.apply(rows(4), new Float32Array(4), 4, unexplained);
+    const next = gate.apply(rows(2, { 1: { newCollapseShare: 0.1 } }), new Float32Array(2).fill(0.9), 2, new Uint8Array(2));
+    expect(Array.from(next)).toEqual([0, expect.closeTo(0.9, 6)]);
   });
 });

@@ -41,27 +41,41 @@ export function macroblockEvidence(features: ArrayLike<number>, offset = 0): num
 
 /**
  * Zeroes the macroblocking score of frames with no evidence of damage in the last
- * {@link MACROBLOCK_EVIDENCE_FRAMES} frames (the frame itself included): the network never saw
- * some kinds of legitimate, block-aligned change (a ticking clock), and there it can score a
- * handful of changed blocks as damage. No event can open without more than
- * {@link MACROBLOCK_EVIDENCE_FLOOR} of the blocks turning suspicious. One gate per stream, fed
- * the stream's frames in order (its state carries across batches), like the feature tracker.
+ * {@link MACROBLOCK_EVIDENCE_FRAMES} frames (the frame itself included). A frame brings evidence
+ * when more than {@link MACROBLOCK_EVIDENCE_FLOOR} of its blocks newly look damaged
+ * ({@link macroblockEvidence}) and, in it or in the frames before it within the same window, the
+ * picture changed in a way the previous frame, still or moved as a whole, does not explain
+ * (`MacroblockFeatureTracker.changeUnexplained`). Why both:
+ * - the network never saw some kinds of legitimate, block-aligned change (a ticking clock), and
+ *   there it can score a handful of changed blocks as damage: the floor;
+ * - a sharp pattern or graphic sliding across the picture puts new edges on the 16-pixel grid in
+ *   many blocks at once, which the features count as evidence, yet nothing new appeared: the
+ *   motion test. The window lets evidence that the stream's recent past shows only a few frames
+ *   after the damage appeared (the rise features) still count.
+ *
+ * One gate per stream, fed the stream's frames in order (its state carries across batches), like
+ * the feature tracker.
  *
  * @example
  * const gate = new MacroblockEvidenceGate();
- * gate.apply(features, scores, n); // scores of frames without recent evidence become 0
+ * gate.apply(features, scores, n, unexplained); // scores of frames without recent evidence become 0
  */
 export class MacroblockEvidenceGate {
   /** Frames since the last frame with evidence; at least MACROBLOCK_EVIDENCE_FRAMES when there was none. */
   private sinceEvidence = MACROBLOCK_EVIDENCE_FRAMES;
+  /** Frames since the last unexplained change; MACROBLOCK_EVIDENCE_FRAMES or more when there was none. */
+  private sinceUnexplained = MACROBLOCK_EVIDENCE_FRAMES;
 
   /**
    * Gates the scores of the stream's next `n` frames in place: `features` holds their `n ×`
-   * {@link MACROBLOCK_FEATURE_COUNT} features, frame-major, `scores` their `n` scores. Returns `scores`.
+   * {@link MACROBLOCK_FEATURE_COUNT} features, frame-major, `scores` their `n` scores and
+   * `unexplained` whether each one's change is unexplained (1) or not (0). Returns `scores`.
    */
-  apply(features: Float32Array, scores: Float32Array, n: number): Float32Array {
+  apply(features: Float32Array, scores: Float32Array, n: number, unexplained: Uint8Array): Float32Array {
     for (let i = 0; i < n; i++) {
-      this.sinceEvidence = macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT) > MACROBLOCK_EVIDENCE_FLOOR ? 0 : this.sinceEvidence + 1;
+      this.sinceUnexplained = unexplained[i] ? 0 : this.sinceUnexplained + 1;
+      const evidence = this.sinceUnexplained < MACROBLOCK_EVIDENCE_FRAMES && macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT) > MACROBLOCK_EVIDENCE_FLOOR;
+      this.sinceEvidence = evidence ? 0 : this.sinceEvidence + 1;
       if (this.sinceEvidence > MACROBLOCK_EVIDENCE_FRAMES) scores[i] = 0;
     }
     return scores;

@@ -30,6 +30,11 @@ export function smoothGradient(width: number, height: number, shift: number): Ui
   return p;
 }
 
+/** A sharp 24-pixel checkerboard (luma 50 and 200) moved `shift` pixels right: edges that slide across the 16-pixel grid. */
+export function checkerboard(width: number, height: number, shift: number): Uint8Array {
+  return plane(width, height, (x, y) => ((Math.floor((x - shift) / 24) + Math.floor(y / 24)) % 2 === 0 ? 200 : 50));
+}
+
 /** `p` (in place) with 16×16 blocks 3–16 of macroblock rows 4 and 5 replaced by flat, wrong blocks, as a lost slice leaves them. */
 export function withLostSlice(p: Uint8Array, width: number): Uint8Array {
   for (let by = 4; by < 6; by++) {

@@ -41,6 +41,8 @@ export interface ClipData {
   blockdetect: Float32Array;
   /** Share of damaged blocks per frame (0 on the clean decode). */
   damage: Float32Array;
+  /** 1 when the frame's change is one the previous frame, still or moved as a whole, does not explain (`MacroblockFeatureTracker.changeUnexplained`): the evidence gate's input beside the features. */
+  unexplained: Uint8Array;
   /** Frames from one keyframe of the clip's encode to the next (its GOP). */
   gop: number;
 }
@@ -339,11 +341,13 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
   const ambiguous = new Uint8Array(count);
   const blockdetect = new Float32Array(count);
   const damage = new Float32Array(count);
+  const unexplained = new Uint8Array(count);
   // One tracker per decode, fed in order: exactly what the detector does for one stream.
   const tracker = new MacroblockFeatureTracker();
   for (let i = 0; i < count; i++) {
     const plane = new Uint8Array(decoded.luma.buffer, decoded.luma.byteOffset + i * n, n);
     tracker.next(plane, clip.width, clip.height, features.subarray(i * MACROBLOCK_FEATURE_COUNT, (i + 1) * MACROBLOCK_FEATURE_COUNT));
+    unexplained[i] = tracker.changeUnexplained ? 1 : 0;
     if (clean !== null) {
       const l = labelAligned((j) => (j < count ? clean(j) : null), i, summariseFrame(plane, clip.width, clip.height));
       labels[i] = l.label;
@@ -353,7 +357,7 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
     }
     blockdetect[i] = decoded.blocks[i] ?? 0;
   }
-  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage, gop: clip.gop };
+  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage, unexplained, gop: clip.gop };
 }
 
 /**

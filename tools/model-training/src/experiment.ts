@@ -76,7 +76,7 @@ export function scoreClip(mlp: Mlp, clip: ClipData): Float32Array {
  * through the detector's evidence gate (`MacroblockEvidenceGate`, one per clip as per stream).
  */
 export function detectorScores(clip: ClipData, networkScores: Float32Array): Float32Array {
-  return new MacroblockEvidenceGate().apply(clip.features, networkScores.slice(), clip.labels.length);
+  return new MacroblockEvidenceGate().apply(clip.features, networkScores.slice(), clip.labels.length, clip.unexplained);
 }
 
 /** Thresholds {@link calibrateForEvents} tries. */

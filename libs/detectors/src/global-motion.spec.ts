@@ -1,0 +1,77 @@
+import { GLOBAL_MOTION_RANGE, GlobalMotionTest, UNEXPLAINED_BLOCK_RESIDUAL } from './global-motion';
+import { checkerboard, plane, withLostSlice } from './spec-helpers';
+
+const W = 320;
+const H = 192;
+const BLOCKS = (W / 16) * (H / 16);
+
+/** Detailed content with no period, moved (shiftX, shiftY) pixels: waves of unrelated lengths. */
+const texture = (shiftX: number, shiftY: number): Uint8Array =>
+  plane(W, H, (x, y) => {
+    const u = x - shiftX;
+    const v = y - shiftY;
+    return 128 + 50 * Math.sin(u / 5.3) * Math.cos(v / 7.1) + 35 * Math.sin((u + 2 * v) / 3.7) + 20 * Math.cos((3 * u - v) / 11.3);
+  });
+
+/** Indices of the blocks whose mean absolute change on the 2-pixel lattice is above the bar (as the tracker lists them). */
+function changedBlocks(p: Uint8Array, q: Uint8Array): Int32Array {
+  const out: number[] = [];
+  for (let by = 0; by < H / 16; by++) {
+    for (let bx = 0; bx < W / 16; bx++) {
+      let sum = 0;
+      for (let y = by * 16 + 1; y < by * 16 + 16; y += 2) for (let x = bx * 16 + 1; x < bx * 16 + 16; x += 2) sum += Math.abs((p[y * W + x] as number) - (q[y * W + x] as number));
+      if (sum / 64 > UNEXPLAINED_BLOCK_RESIDUAL) out.push(by * (W / 16) + bx);
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/** Unexplained blocks of `p` against `q` (frame 1 after frame 0), counted up to `stopAbove` + 1. */
+function unexplained(p: Uint8Array, q: Uint8Array, stopAbove = BLOCKS): number {
+  const changed = changedBlocks(p, q);
+  return new GlobalMotionTest().unexplainedBlocks(p, q, W, H, 1, changed, changed.length, stopAbove);
+}
+
+describe('GlobalMotionTest', () => {
+  it('explains every changed block of a picture moved as a whole, across or down', () => {
+    for (const [dx, dy] of [
+      [2, 0],
+      [-5, 0],
+      [0, 3],
+      [GLOBAL_MOTION_RANGE, 0],
+    ] as const) {
+      const before = texture(0, 0);
+      const after = texture(dx, dy);
+      expect(changedBlocks(after, before).length).toBeGreaterThan(BLOCKS / 2);
+      expect(unexplained(after, before)).toBe(0);
+    }
+    // Sharp edges sliding across the grid, the validation set's checkerboard.
+    expect(unexplained(checkerboard(W, H, 2), checkerboard(W, H, 0))).toBe(0);
+  });
+
+  it('counts the changed blocks that no shift explains: damage in a moving picture, or a jump beyond the range', () => {
+    const before = checkerboard(W, H, 0);
+    // withLostSlice replaces 28 blocks with flat, wrong ones.
+    expect(unexplained(withLostSlice(checkerboard(W, H, 2), W), before)).toBe(28);
+    expect(unexplained(texture(GLOBAL_MOTION_RANGE + 8, 0), texture(0, 0))).toBeGreaterThan(BLOCKS / 2);
+  });
+
+  it('stops counting once the count is above stopAbove', () => {
+    expect(unexplained(withLostSlice(checkerboard(W, H, 2), W), checkerboard(W, H, 0), 4)).toBe(5);
+  });
+
+  it('gives the same verdicts when it carries the last frame\'s profiles and shift to the next as when it starts afresh', () => {
+    const frames = Array.from({ length: 8 }, (_, t) => (t === 5 ? withLostSlice(texture(3 * t, 0), W) : texture(3 * t, 0)));
+    const carried = new GlobalMotionTest();
+    for (let t = 1; t < frames.length; t++) {
+      const p = frames[t] as Uint8Array;
+      const q = frames[t - 1] as Uint8Array;
+      const changed = changedBlocks(p, q);
+      const fresh = new GlobalMotionTest().unexplainedBlocks(p, q, W, H, t, changed, changed.length, 0);
+      expect(carried.unexplainedBlocks(p, q, W, H, t, changed, changed.length, 0)).toBe(fresh);
+      // The lost slice, and the frame after it, where the slice's blocks change back.
+      expect(fresh > 0).toBe(t === 5 || t === 6);
+      if (fresh === 0) expect(carried.shift).toEqual([-3, 0]);
+    }
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * How much of a frame's change from the previous frame the previous picture cannot explain, still
+ * or moved as a whole: the macroblocking detector's test for "nothing new appeared" (see
+ * {@link MacroblockEvidenceGate}). A pan, a scroll or a pattern sliding across the picture moves
+ * sharp edges onto the 16-pixel grid in many blocks at once, which the edge features cannot tell
+ * from damage; but such a frame is the previous frame shifted, and damage is not.
+ *
+ * The shift is estimated from projection profiles (the picture's mean luma and mean gradient per
+ * column and per row, on a few sampled lines), checked against the picture on a sample of blocks,
+ * and the frame's blocks are then compared with the previous frame at that shift.
+ */
+
+/** Largest global shift looked for, in pixels per frame, across and down. */
+export const GLOBAL_MOTION_RANGE = 16;
+/**
+ * A block is explained when its mean absolute difference from the previous frame at the global
+ * shift, on a {@link RESIDUAL_LATTICE}-pixel lattice, is at most this many luma codes: coding
+ * noise of a moved picture stays below it, a wrong or newly revealed patch does not. Chosen on the
+ * validation set (MODEL.md "Evidence gate").
+ */
+export const UNEXPLAINED_BLOCK_RESIDUAL = 5;
+
+const B = 16;
+/** Lines (rows for the column profiles, columns for the row profiles) the profiles are taken on. */
+const PROFILE_LINES = 16;
+/** The shift search first compares the profiles summed over this many entries. */
+const COARSE = 4;
+const { abs } = Math;
+
+/** The projection profiles of one picture: sums over the sampled lines. */
+interface Profiles {
+  columnGradient: Int32Array;
+  rowGradient: Int32Array;
+  /** Scratch for the coarse search: the profiles summed over {@link COARSE} entries. */
+  coarseA: Int32Array;
+  coarseB: Int32Array;
+}
+
+/**
+ * The global-motion test of one stream's frames, called with consecutive frame numbers. Keeps the
+ * last picture's profiles, so a picture tested in consecutive calls is profiled once, and the last
+ * shift found, which a pan's next frame tries first.
+ *
+ * @example
+ * const motion = new GlobalMotionTest();
+ * const blocks = motion.unexplainedBlocks(plane, previousPlane, width, height, frame, 5); // counts up to 6
+ */
+export class GlobalMotionTest {
+  private width = 0;
+  private height = 0;
+  private current: Profiles | null = null;
+  private previous: Profiles | null = null;
+  /** The frame number whose profiles {@link current} holds (null: none). */
+  private measured: number | null = null;
+  /** The shift chosen on the last call: the content moved by (−dx, −dy). */
+  shift: readonly [number, number] = [0, 0];
+
+  /**
+   * Counts the blocks in `changed` (indices of the blocks of `plane`, frame number `frame`, that
+   * differ from `previousPlane`, frame `frame − 1`, where they are) that `previousPlane` moved as a
+   * whole does not explain either, stopping once the count exceeds `stopAbove`: the count at the
+   * last frame's shift when that leaves no more than `stopAbove` (a pan goes on), else the fewest
+   * over the candidate shifts from the projection profiles. A block the shift takes partly out of
+   * the picture counts as explained (it shows newly revealed content).
+   */
+  unexplainedBlocks(plane: Uint8Array, previousPlane: Uint8Array, width: number, height: number, frame: number, changed: Int32Array, changedCount: number, stopAbove: number): number {
+    if (width !== this.width || height !== this.height || this.current === null || this.previous === null) {
+      this.width = width;
+      this.height = height;
+      this.current = newProfiles(width, height);
+      this.previous = newProfiles(width, height);
+      this.measured = null;
+      this.shift = [0, 0];
+    }
+    // A pan goes on from frame to frame: when the last frame's shift explains this one, the
+    // profiles are not needed.
+    const [lastX, lastY] = this.shift;
+    if (lastX !== 0 || lastY !== 0) {
+      const count = countUnexplained(plane, previousPlane, width, height, lastX, lastY, changed, changedCount, stopAbove);
+      if (count <= stopAbove) return count;
+    }
+    // The last call's picture is this call's previous one: swap instead of measuring it again.
+    const previous = this.current;
+    const current = this.previous;
+    this.current = current;
+    this.previous = previous;
+    if (this.measured === null || this.measured !== frame - 1) measureProfiles(previousPlane, width, height, previous);
+    measureProfiles(plane, width, height, current);
+    this.measured = frame;
+
+    const xs = new Set([profileShift(current.columnGradient, previous.columnGradient, current), 0]);
+    const ys = new Set([profileShift(current.rowGradient, previous.rowGradient, current), 0]);
+    let fewest = changedCount;
+    this.shift = [0, 0];
+    for (const dx of xs) {
+      for (const dy of ys) {
+        if (dx === 0 && dy === 0) continue;
+        const count = countUnexplained(plane, previousPlane, width, height, dx, dy, changed, changedCount, Math.min(stopAbove, fewest - 1));
+        if (count < fewest) {
+          fewest = count;
+          this.shift = [dx, dy];
+          if (fewest === 0) return 0;
+        }
+      }
+    }
+    return fewest;
+  }
+}
+
+function newProfiles(width: number, height: number): Profiles {
+  const longest = Math.ceil(Math.max(width, height) / COARSE);
+  return { columnGradient: new Int32Array(width), rowGradient: new Int32Array(height), coarseA: new Int32Array(longest), coarseB: new Int32Array(longest) };
+}
+
+/** Sum of the absolute gradient across, per column (over sampled rows), and down, per row (over sampled columns). */
+function measureProfiles(p: Uint8Array, width: number, height: number, out: Profiles): void {
+  const { columnGradient, rowGradient } = out;
+  columnGradient.fill(0);
+  const rows = Math.min(PROFILE_LINES, height - 1);
+  for (let k = 0; k < rows; k++) {
+    const r = Math.floor(((k + 0.5) * (height - 1)) / rows) * width;
+    let left = p[r] as number;
+    for (let x = 0; x < width - 1; x++) {
+      const right = p[r + x + 1] as number;
+      columnGradient[x] = (columnGradient[x] as number) + abs(right - left);
+      left = right;
+    }
+  }
+  const columns = Math.min(PROFILE_LINES, width);
+  const step = Math.floor(width / columns);
+  const first = step >> 1;
+  const end = first + columns * step;
+  for (let y = 0, r = 0; y < height - 1; y++, r += width) {
+    let gradient = 0;
+    for (let x = r + first, last = r + end; x < last; x += step) gradient += abs((p[x + width] as number) - (p[x] as number));
+    rowGradient[y] = gradient;
+  }
+}
+
+/**
+ * The shift s (within ±{@link GLOBAL_MOTION_RANGE}) that minimises the mean |a[i] − b[i + s]| over
+ * the profile but its last entry: first on the profiles summed over {@link COARSE} entries, then
+ * at full resolution within {@link COARSE} − 1 of the coarse answer.
+ */
+function profileShift(a: Int32Array, b: Int32Array, scratch: Profiles): number {
+  const n = a.length - 1;
+  const m = Math.floor(n / COARSE);
+  const ca = scratch.coarseA;
+  const cb = scratch.coarseB;
+  for (let j = 0; j < m; j++) {
+    let sa = 0;
+    let sb = 0;
+    for (let i = j * COARSE, e = i + COARSE; i < e; i++) {
+      sa += a[i] as number;
+      sb += b[i] as number;
+    }
+    ca[j] = sa;
+    cb[j] = sb;
+  }
+  const reach = Math.ceil(GLOBAL_MOTION_RANGE / COARSE);
+  const coarse = bestShift(ca, cb, m, -reach, reach);
+  return bestShift(a, b, n, Math.max(-GLOBAL_MOTION_RANGE, coarse * COARSE - COARSE + 1), Math.min(GLOBAL_MOTION_RANGE, coarse * COARSE + COARSE - 1));
+}
+
+/** The shift s in [lo, hi] that minimises the mean |a[i] − b[i + s]| over the first n entries (ties to the smaller |s|). */
+function bestShift(a: Int32Array, b: Int32Array, n: number, lo: number, hi: number): number {
+  let best = 0;
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (let s = lo; s <= hi; s++) {
+    const from = Math.max(0, -s);
+    const to = Math.min(n, n - s);
+    if (to - from < n / 2) continue;
+    let cost = 0;
+    for (let i = from; i < to; i++) cost += abs((a[i] as number) - (b[i + s] as number));
+    cost /= to - from;
+    if (cost < bestCost || (cost === bestCost && abs(s) < abs(best))) {
+      bestCost = cost;
+      best = s;
+    }
+  }
+  return best;
+}
+
+/**
+ * Blocks of `changed` whose residual at (dx, dy) is above {@link UNEXPLAINED_BLOCK_RESIDUAL},
+ * counted up to `stopAbove` + 1. Each block is first compared on an 8-pixel lattice (4 points);
+ * only one above the bar there is compared on the 2-pixel lattice (64 points), which averages the
+ * coding noise of a moved sharp edge: a busy pan costs far less (`npm run bench:macroblocking`).
+ */
+function countUnexplained(p: Uint8Array, q: Uint8Array, width: number, height: number, dx: number, dy: number, changed: Int32Array, changedCount: number, stopAbove: number): number {
+  const bw = Math.floor(width / B);
+  let count = 0;
+  for (let k = 0; k < changedCount; k++) {
+    const i = changed[k] as number;
+    const bx = i % bw;
+    const by = (i - bx) / bw;
+    if (blockResidual(p, q, width, height, bx, by, dx, dy, 8) <= UNEXPLAINED_BLOCK_RESIDUAL) continue;
+    if (blockResidual(p, q, width, height, bx, by, dx, dy, 2) > UNEXPLAINED_BLOCK_RESIDUAL && ++count > stopAbove) return count;
+  }
+  return count;
+}
+
+/**
+ * Mean absolute difference of block (bx, by) of `p` from `q` shifted by (dx, dy), on a
+ * `lattice`-pixel lattice starting one pixel into the block (with 2, the tracker's block-change
+ * lattice); −1 when the shift takes the block partly out of the picture.
+ */
+function blockResidual(p: Uint8Array, q: Uint8Array, width: number, height: number, bx: number, by: number, dx: number, dy: number, lattice: number): number {
+  const x0 = bx * B + 1;
+  const y0 = by * B + 1;
+  const last = B - 2;
+  if (x0 + dx < 0 || x0 + last + dx >= width || y0 + dy < 0 || y0 + last + dy >= height) return -1;
+  let sum = 0;
+  let samples = 0;
+  const shift = dy * width + dx;
+  for (let y = y0; y <= y0 + last; y += lattice) {
+    for (let i = y * width + x0, end = i + last; i <= end; i += lattice, samples++) sum += abs((p[i] as number) - (q[i + shift] as number));
+  }
+  return sum / samples;
+}
