@@ -1,22 +1,25 @@
 /**
  * How much of a frame's change from the previous frame the previous picture cannot explain, still
  * or moved as a whole: the macroblocking detector's test for "nothing new appeared" (see
- * {@link MacroblockEvidenceGate}). A pan, a scroll or a pattern sliding across the picture moves
- * sharp edges onto the 16-pixel grid in many blocks at once, which the edge features cannot tell
- * from damage; but such a frame is the previous frame shifted, and damage is not.
+ * `MacroblockEvidenceGate`). A pan, a scroll or a pattern sliding across the picture moves sharp
+ * edges onto the 16-pixel grid in many blocks at once, which the edge features cannot tell from
+ * damage; but such a frame is the previous frame shifted, and damage is not.
  *
- * The shift is estimated from projection profiles (the picture's mean luma and mean gradient per
- * column and per row, on a few sampled lines), checked against the picture on a sample of blocks,
- * and the frame's blocks are then compared with the previous frame at that shift.
+ * The candidate shifts come from gradient projection profiles (the sum of absolute steps across,
+ * per column, over a few sampled rows, and down, per row, over a few sampled columns), matched
+ * with the previous frame's; the blocks that changed are then compared with the previous frame at
+ * each candidate. One shift per frame: a zoom, a rotation or objects moving their own ways are
+ * not explained, nor, often, a pan both across and down over fine detail (the sampled rows see
+ * other content). libs/detectors/MODEL.md "Motion test" has the measurements.
  */
 
 /** Largest global shift looked for, in pixels per frame, across and down. */
 export const GLOBAL_MOTION_RANGE = 16;
 /**
- * A block is explained when its mean absolute difference from the previous frame at the global
- * shift, on a {@link RESIDUAL_LATTICE}-pixel lattice, is at most this many luma codes: coding
- * noise of a moved picture stays below it, a wrong or newly revealed patch does not. Chosen on the
- * validation set (MODEL.md "Evidence gate").
+ * A block is explained when its mean absolute difference from the previous frame at the shift, on
+ * a 2-pixel lattice (64 points), is at most this many luma codes: coding noise of a moved picture
+ * stays below it, a wrong patch does not. Also the bar for a block to count as changed at all.
+ * Chosen on the validation set (MODEL.md "Motion test").
  */
 export const UNEXPLAINED_BLOCK_RESIDUAL = 5;
 
@@ -43,7 +46,7 @@ interface Profiles {
  *
  * @example
  * const motion = new GlobalMotionTest();
- * const blocks = motion.unexplainedBlocks(plane, previousPlane, width, height, frame, 5); // counts up to 6
+ * const blocks = motion.unexplainedBlocks(plane, previousPlane, width, height, frame, changed, changedCount, 5); // counts up to 6
  */
 export class GlobalMotionTest {
   private width = 0;

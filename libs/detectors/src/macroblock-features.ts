@@ -102,9 +102,9 @@ const LATTICE_SAMPLES = (B / LATTICE) ** 2;
 /**
  * A frame's change is unexplained when more than this share of its blocks differ from the previous
  * frame, still or moved as a whole (see {@link GlobalMotionTest}): 0.2 %, so at 320×240 a single
- * block, at 1280×720 eight. Chosen on the validation set (MODEL.md "Evidence gate").
+ * block, at 1280×720 eight. Chosen on the validation set (MODEL.md "Motion test").
  */
-export const MACROBLOCK_UNEXPLAINED_FLOOR = 0.002;
+const MACROBLOCK_UNEXPLAINED_FLOOR = 0.002;
 
 /**
  * The macroblocking features of one stream, frame after frame: it keeps the previous frame's
