@@ -91,19 +91,20 @@ export class GlobalMotionTest {
     measureProfiles(plane, width, height, current);
     this.measured = frame;
 
-    const xs = new Set([profileShift(current.columnGradient, previous.columnGradient, current), 0]);
-    const ys = new Set([profileShift(current.rowGradient, previous.rowGradient, current), 0]);
+    const gx = profileShift(current.columnGradient, previous.columnGradient, current);
+    const gy = profileShift(current.rowGradient, previous.rowGradient, current);
     let fewest = changedCount;
     this.shift = [0, 0];
-    for (const dx of xs) {
-      for (const dy of ys) {
-        if (dx === 0 && dy === 0) continue;
-        const count = countUnexplained(plane, previousPlane, width, height, dx, dy, changed, changedCount, Math.min(stopAbove, fewest - 1));
-        if (count < fewest) {
-          fewest = count;
-          this.shift = [dx, dy];
-          if (fewest === 0) return 0;
-        }
+    // The candidates, in order: (gx, gy), (gx, 0), (0, gy); only one when either is 0.
+    for (let k = 0; k < 3; k++) {
+      const dx = k === 2 ? 0 : gx;
+      const dy = k === 1 ? 0 : gy;
+      if ((dx === 0 && dy === 0) || (k > 0 && (gx === 0 || gy === 0))) continue;
+      const count = countUnexplained(plane, previousPlane, width, height, dx, dy, changed, changedCount, Math.min(stopAbove, fewest - 1));
+      if (count < fewest) {
+        fewest = count;
+        this.shift = [dx, dy];
+        if (fewest === 0) return 0;
       }
     }
     return fewest;
