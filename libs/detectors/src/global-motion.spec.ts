@@ -56,8 +56,25 @@ describe('GlobalMotionTest', () => {
     expect(unexplained(texture(GLOBAL_MOTION_RANGE + 8, 0), texture(0, 0))).toBeGreaterThan(BLOCKS / 2);
   });
 
-  it('stops counting once the count is above stopAbove', () => {
-    expect(unexplained(withLostSlice(checkerboard(W, H, 2), W), checkerboard(W, H, 0), 4)).toBe(5);
+  it('stops counting once the count is above stopAbove, or above countUpTo when given', () => {
+    const damaged = withLostSlice(checkerboard(W, H, 2), W);
+    const before = checkerboard(W, H, 0);
+    expect(unexplained(damaged, before, 4)).toBe(5);
+    const changed = changedBlocks(damaged, before);
+    expect(new GlobalMotionTest().unexplainedBlocks(damaged, before, W, H, 1, changed, changed.length, 4, 20)).toBe(21);
+    expect(new GlobalMotionTest().unexplainedBlocks(damaged, before, W, H, 1, changed, changed.length, 4, BLOCKS)).toBe(28);
+  });
+
+  it('keeps a pan\'s shift when it leaves no more than stopAbove, without counting further', () => {
+    const motion = new GlobalMotionTest();
+    const step = (t: number, p: Uint8Array, q: Uint8Array): number => {
+      const changed = changedBlocks(p, q);
+      return motion.unexplainedBlocks(p, q, W, H, t, changed, changed.length, 30, BLOCKS);
+    };
+    expect(step(1, checkerboard(W, H, 2), checkerboard(W, H, 0))).toBe(0);
+    // The last shift leaves the slice's 28 blocks, within stopAbove: that count stands.
+    expect(step(2, withLostSlice(checkerboard(W, H, 4), W), checkerboard(W, H, 2))).toBe(28);
+    expect(motion.shift).toEqual([-2, 0]);
   });
 
   it('gives the same verdicts when it carries the last frame\'s profiles and shift to the next as when it starts afresh', () => {

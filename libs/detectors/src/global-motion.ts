@@ -61,12 +61,14 @@ export class GlobalMotionTest {
   /**
    * Counts the blocks in `changed` (indices of the blocks of `plane`, frame number `frame`, that
    * differ from `previousPlane`, frame `frame − 1`, where they are) that `previousPlane` moved as a
-   * whole does not explain either, stopping once the count exceeds `stopAbove`: the count at the
-   * last frame's shift when that leaves no more than `stopAbove` (a pan goes on), else the fewest
-   * over the candidate shifts from the projection profiles. A block the shift takes partly out of
-   * the picture counts as explained (it shows newly revealed content).
+   * whole does not explain either. When the last frame's shift leaves no more than `stopAbove`, a
+   * pan goes on and that count stands. Otherwise the answer is the fewest over the candidate shifts
+   * from the projection profiles, each counted up to `countUpTo` + 1 (by default `stopAbove` + 1:
+   * enough for the gate's yes or no; the feature tracker counts further, `unexplainedShareRise`).
+   * A block the shift takes partly out of the picture counts as explained (it shows newly
+   * revealed content).
    */
-  unexplainedBlocks(plane: Uint8Array, previousPlane: Uint8Array, width: number, height: number, frame: number, changed: Int32Array, changedCount: number, stopAbove: number): number {
+  unexplainedBlocks(plane: Uint8Array, previousPlane: Uint8Array, width: number, height: number, frame: number, changed: Int32Array, changedCount: number, stopAbove: number, countUpTo = stopAbove): number {
     if (width !== this.width || height !== this.height || this.current === null || this.previous === null) {
       this.width = width;
       this.height = height;
@@ -100,7 +102,7 @@ export class GlobalMotionTest {
       const dx = k === 2 ? 0 : gx;
       const dy = k === 1 ? 0 : gy;
       if ((dx === 0 && dy === 0) || (k > 0 && (gx === 0 || gy === 0))) continue;
-      const count = countUnexplained(plane, previousPlane, width, height, dx, dy, changed, changedCount, Math.min(stopAbove, fewest - 1));
+      const count = countUnexplained(plane, previousPlane, width, height, dx, dy, changed, changedCount, Math.min(countUpTo, fewest - 1));
       if (count < fewest) {
         fewest = count;
         this.shift = [dx, dy];

@@ -150,4 +150,18 @@ describe('MacroblockFeatureTracker', () => {
     // A flat picture that brightens everywhere is no shift either.
     expect(flags([smooth(0), smooth(0).map((v) => v + 20)])).toEqual([false, true]);
   });
+
+  it('counts the blocks whose change no shift explains, against the stream\'s past, up to a tenth of the blocks', () => {
+    const sliding = [0, 2, 4, 6, 8, 10].map((shift) => checkerboard(W, H, shift));
+    const clean = last(sliding);
+    expect(at(clean, 'unexplainedShareRise')).toBe(0);
+    expect(at(clean, 'unexplainedMemory')).toBe(0);
+    // The lost slice's 28 of 240 blocks are new, counted up to 24 (10 %).
+    const broken = [...sliding.slice(0, 5), withLostSlice(checkerboard(W, H, 10), W)];
+    expect(at(last(broken), 'unexplainedShareRise')).toBeCloseTo(24 / 240, 5);
+    // Repaired in the next frame (new again), then the memory decays while the picture slides on.
+    const after = last([...broken, checkerboard(W, H, 12), checkerboard(W, H, 14)]);
+    expect(at(after, 'unexplainedShareRise')).toBe(0);
+    expect(at(after, 'unexplainedMemory')).toBeCloseTo(DECAY * (24 / 240), 5);
+  });
 });

@@ -14,6 +14,9 @@
  *   there was detail: the decoder's intra prediction with no residual, or its concealment);
  * - a *stuck* block did not change while most of the picture did (a region the decoder kept
  *   from an earlier frame while the content moves or the grain changes);
+ * - an *unexplained* block changed in a way that the previous frame, where it is or moved as a
+ *   whole, does not explain (see `GlobalMotionTest`): in scrolling smooth content a concealed
+ *   region has no edge and no lost texture, but it does not move with the picture;
  * - counts are taken per block (two or more artifact sides), per macroblock row (the worst row)
  *   and as the longest horizontal run of edges, then compared with the stream's own recent past
  *   (the median of the last {@link HISTORY} frames), because absolute values depend on the
@@ -61,6 +64,8 @@ export const MACROBLOCK_FEATURE_NAMES = [
   'stuckRowMaxRise', // same for stuckRowMax
   'textureMemory', // max(collapseShareRise + stuckShareRise, DECAY × previous value)
   'newCollapseShare', // collapsed blocks that were not collapsed in the previous frame
+  'unexplainedShareRise', // blocks whose change the previous frame, still or moved as a whole, does not explain (up to UNEXPLAINED_CAP), minus their median over the last HISTORY frames
+  'unexplainedMemory', // max(unexplainedShareRise, DECAY × previous value)
 ] as const;
 
 /** Length of the feature vector. */
@@ -86,7 +91,7 @@ const MIN_MOTION = 3;
 /** Indices of the raw values whose rise against the history is a feature (edge counts, then texture counts). */
 const EDGE_RISE_OF = [0, 1, 2, 3, 4, 5] as const;
 const TEXTURE_RISE_OF = [8, 9, 10, 11] as const;
-const RAW_COUNT = 12;
+const RAW_COUNT = 13;
 /**
  * `Math.abs`, read once: the pixel loops call it millions of times per second, and a global
  * lookup of `Math` is slow wherever the code runs in a `vm` context (Jest runs every spec in one).
@@ -105,6 +110,12 @@ const LATTICE_SAMPLES = (B / LATTICE) ** 2;
  * block, at 1280×720 eight. Chosen on the validation set (MODEL.md "Motion test").
  */
 const MACROBLOCK_UNEXPLAINED_FLOOR = 0.002;
+/**
+ * `unexplainedShareRise` counts the unexplained blocks up to this share of the frame's blocks:
+ * enough for the damage that the other features miss (2–8 % of the blocks), while a frame of
+ * wholly new content (a cut, noise) stops counting early. Not tuned.
+ */
+const UNEXPLAINED_CAP = 0.1;
 
 /**
  * The macroblocking features of one stream, frame after frame: it keeps the previous frame's
@@ -134,6 +145,7 @@ export class MacroblockFeatureTracker {
   private changeMemory = 0;
   private runMemory = 0;
   private textureMemory = 0;
+  private unexplainedMemory = 0;
   /** Per block: its texture in the previous frame, and whether it was collapsed then. */
   private previousTexture = new Float32Array(0);
   private texture = new Float32Array(0);
@@ -178,7 +190,9 @@ export class MacroblockFeatureTracker {
     const raw = this.raw;
     this.measure(plane, hasPrevious ? previous : plane, width, bw, bh);
     this.measureTexture(plane, previous, width, bw, bh, hasPrevious);
-    this.changeUnexplained = hasPrevious && this.unexplained(plane, previous, width, height, bw * bh);
+    const unexplainedBlocks = hasPrevious ? this.unexplained(plane, previous, width, height, bw * bh) : 0;
+    this.changeUnexplained = unexplainedBlocks > Math.floor(MACROBLOCK_UNEXPLAINED_FLOOR * bw * bh);
+    raw[12] = Math.min(unexplainedBlocks, Math.floor(UNEXPLAINED_CAP * bw * bh)) / (bw * bh);
 
     let newArtifacts = 0;
     if (hasPrevious) {
@@ -199,6 +213,10 @@ export class MacroblockFeatureTracker {
     this.textureMemory = Math.max(f[21] + f[22], DECAY * this.textureMemory);
     f[25] = this.textureMemory;
     f[26] = this.newCollapsed / (bw * bh);
+    // Motion features (27–28): the rise of the unexplained blocks, and its memory.
+    f[27] = rise(12);
+    this.unexplainedMemory = Math.max(f[27], DECAY * this.unexplainedMemory);
+    f[28] = this.unexplainedMemory;
 
     this.history.set(raw, this.historyNext * RAW_COUNT);
     this.historyNext = (this.historyNext + 1) % HISTORY;
@@ -217,20 +235,22 @@ export class MacroblockFeatureTracker {
   }
 
   /**
-   * Whether more than {@link MACROBLOCK_UNEXPLAINED_FLOOR} of the blocks changed in a way the
-   * previous frame does not explain: a still frame (too few blocks changed by more than
-   * {@link UNEXPLAINED_BLOCK_RESIDUAL}, from the block changes already measured) is explained
-   * without the global-motion test.
+   * The blocks that changed in a way the previous frame, still or moved as a whole, does not
+   * explain: exact up to {@link MACROBLOCK_UNEXPLAINED_FLOOR} of the blocks, then counted up to
+   * {@link UNEXPLAINED_CAP} of them (+ 1), or all the changed blocks when they are no more than the
+   * floor (a still frame: too few blocks changed by more than {@link UNEXPLAINED_BLOCK_RESIDUAL},
+   * from the block changes already measured, and no global-motion test is run).
    */
-  private unexplained(plane: Uint8Array, previous: Uint8Array, width: number, height: number, blocks: number): boolean {
+  private unexplained(plane: Uint8Array, previous: Uint8Array, width: number, height: number, blocks: number): number {
     const frame = this.frame++;
     const stopAbove = Math.floor(MACROBLOCK_UNEXPLAINED_FLOOR * blocks);
+    const cap = Math.floor(UNEXPLAINED_CAP * blocks);
     const { blockChange } = this;
     const changed = this.changedBlocks.length >= blocks ? this.changedBlocks : (this.changedBlocks = new Int32Array(blocks));
     let changedCount = 0;
     for (let i = 0; i < blocks; i++) if ((blockChange[i] as number) > UNEXPLAINED_BLOCK_RESIDUAL) changed[changedCount++] = i;
-    if (changedCount <= stopAbove) return false;
-    return this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove) > stopAbove;
+    if (changedCount <= stopAbove) return changedCount;
+    return this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove, cap);
   }
 
   private reset(width: number, height: number): void {
@@ -255,6 +275,7 @@ export class MacroblockFeatureTracker {
     this.changeMemory = 0;
     this.runMemory = 0;
     this.textureMemory = 0;
+    this.unexplainedMemory = 0;
   }
 
   /** Median of raw value `k` over the history. */

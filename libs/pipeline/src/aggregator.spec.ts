@@ -57,7 +57,7 @@ describe('createAggregator', () => {
     const sure = await run([macroblocking], short(0.97));
     expect(sure.defects).toEqual([expect.objectContaining({ type: 'macroblocking', startSec: 0.8, endSec: 0.88 })]);
     expect(sure.log).toEqual(['open macroblocking 0.8', 'close macroblocking 0.8-0.88']);
-    expect((await run([macroblocking], short(0.85))).defects).toEqual([]);
+    expect((await run([macroblocking], short(0.75))).defects).toEqual([]);
     // A rule without a confirm score keeps the minimum duration however sure the frame.
     expect((await run([macroblocking], short(0.97), { macroblocking: { confirmScore: undefined } })).defects).toEqual([]);
   });

@@ -25,11 +25,11 @@ describe('evaluation metrics', () => {
 
   it('reports events as the aggregator does: hysteresis, a 0.2 s minimum or a sure frame, and 0.5 s gaps bridged', async () => {
     const scores = new Array<number>(80).fill(0);
-    scores.fill(0.85, 2, 5); // 3 frames = 0.12 s: too short, none sure, and 0.6 s before the next run
+    scores.fill(0.7, 2, 5); // 3 frames = 0.12 s: too short, none sure, and 0.6 s before the next run
     scores.fill(0.9, 20, 26);
     scores.fill(0.45, 26, 30); // held at 0.4
     scores.fill(0.9, 38, 41); // 8 frames (0.32 s) later: bridged
-    scores.fill(0.95, 60, 62); // 2 frames, 0.76 s later: short, but sure (≥ the confirm score 0.9)
+    scores.fill(0.95, 60, 62); // 2 frames, 0.76 s later: short, but sure (≥ the confirm score 0.8)
     expect(await reportedEvents(scores)).toEqual([
       [20, 40],
       [60, 61],
