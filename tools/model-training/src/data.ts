@@ -10,7 +10,7 @@ import type { Prng } from '@framewatch/seeded-random';
  * between variants of features, labels or training, so that `test` (the held-out figures) is not
  * what they are chosen on.
  */
-export type Split = 'train' | 'validation' | 'test';
+export type Split = 'train' | 'validation' | 'test' | 'stress';
 
 /** One clean clip to encode: a lavfi graph template (`{s}` = size, `{r}` = rate) at one size and GOP. */
 export interface ClipSpec {
@@ -64,7 +64,7 @@ export interface GenerateOptions {
   concurrency?: number;
   /** Only the first n sources of each split (for a quick test). */
   sourcesPerSplit?: number;
-  /** Which splits to generate. Default both. */
+  /** Which splits to generate. Default train, validation and test (not stress). */
   splits?: readonly Split[];
 }
 
@@ -117,6 +117,34 @@ export const VALIDATION_SOURCES: readonly string[] = [
   "color=c=#e8e0d0:s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=40:fontcolor=#202020:x=(w-tw)/2:y=(h-th)/2",
   "nullsrc=s={s}:r={r},geq=lum='if(mod(floor((X+T*40)/24)+floor(Y/24)\\,2)\\,200\\,50)':cb=128:cr=128",
   'color=c=#101010:s={s}:r={r},drawbox=x=mod(t*90\\,iw):y=0:w=40:h=ih:c=#c0c0c0:t=fill,gblur=sigma=4',
+];
+
+/**
+ * Clean content that is hard not to alarm on, for `eval:macroblocking -- stress` (false events
+ * only: these clips are never corrupted, trained on or chosen on). Burnt-in clocks, timecode and
+ * score bugs change a few blocks every frame; tickers, credits and pans move sharp graphics across
+ * the macroblock grid. Each at every size of {@link STRESS_SIZES}.
+ */
+export const STRESS_SOURCES: Readonly<Record<string, string>> = {
+  'white timecode on black': "color=c=black:s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=24:fontcolor=white:x=20:y=h-40",
+  'boxed frame counter': "color=c=#102040:s={s}:r={r},drawtext=text='FRAME %{n}':fontsize=32:fontcolor=yellow:x=30:y=30:box=1:boxcolor=black@0.7",
+  'score bug over testsrc2': "testsrc2=s={s}:r={r},drawbox=x=10:y=10:w=220:h=40:c=black@0.8:t=fill,drawtext=text='HOME 2-1 AWAY %{pts\\:hms}':fontsize=18:fontcolor=white:x=16:y=20",
+  'timecode over mandelbrot': "mandelbrot=s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=36:fontcolor=white:x=(w-tw)/2:y=h-60:box=1:boxcolor=black@0.5",
+  'big red clock on grey': "color=c=#808080:s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=72:fontcolor=#c01010:x=(w-tw)/2:y=(h-th)/2",
+  'ticker crawl over testsrc2':
+    "testsrc2=s={s}:r={r},drawbox=x=0:y=ih-48:w=iw:h=48:c=#101040:t=fill,drawtext=text='MARKETS  FTSE +0.4%%  DAX -0.2%%  NIKKEI +1.1%%  BREAKING  Weather warning for the north':fontsize=28:fontcolor=white:x=w-mod(t*120\\,w+1400):y=h-40",
+  'rolling credits':
+    "color=c=black:s={s}:r={r},drawtext=text='Directed by A. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=h-t*60,drawtext=text='Produced by B. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=h+80-t*60,drawtext=text='Camera C. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=h+160-t*60",
+  'checkerboard pan 3 px a frame': "nullsrc=s={s}:r={r},geq=lum='if(mod(floor((X+T*75)/32)+floor(Y/32)\\,2)\\,220\\,30)':cb=128:cr=128",
+  'diagonal grid pan': 'color=c=#e0e0e0:s={s}:r={r},drawgrid=w=40:h=40:t=3:c=black,scroll=h=0.004:v=0.004',
+  'scrolling smptehdbars': 'smptehdbars=s={s}:r={r},scroll=h=0.003',
+};
+
+/** Frame sizes of the stress clips: the training sizes' largest and smallest, and 720p. */
+export const STRESS_SIZES: readonly (readonly [number, number])[] = [
+  [640, 360],
+  [320, 240],
+  [1280, 720],
 ];
 
 /** Frame sizes the clips are encoded at. */
@@ -262,8 +290,12 @@ export function planClips(options: GenerateOptions): ClipSpec[] {
       }
     });
   }
+  // Stress clips draw nothing: GOP 50 (2 s), every source at every stress size.
+  Object.values(STRESS_SOURCES).forEach((source, si) => {
+    STRESS_SIZES.forEach(([width, height], c) => clips.push({ id: `stress-${si}-${c}`, split: 'stress', source, width, height, gop: 50, frames }));
+  });
   // Filtered only now, so a clip's draws do not depend on which splits are generated.
-  return clips.filter((c) => options.splits === undefined || options.splits.includes(c.split));
+  return clips.filter((c) => (options.splits === undefined ? c.split !== 'stress' : options.splits.includes(c.split)));
 }
 
 /**

@@ -1,14 +1,14 @@
 // The model-training CLI: `train` regenerates the data, trains, evaluates and writes the model;
 // `eval [test|validation]` regenerates the held-out (or the validation) set and scores it with the
-// committed ONNX model.
+// committed ONNX model; `eval stress` counts the false events on the clean stress clips.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
 import { defaultEventRules } from '@framewatch/pipeline';
 import * as ort from 'onnxruntime-node';
-import { generateDataset } from './data';
+import { STRESS_SOURCES, generateDataset, planClips } from './data';
 import type { GenerateOptions } from './data';
-import { evaluate } from './evaluate';
+import { FPS, evaluate, reportedEvents } from './evaluate';
 import { detectorScores, runExperiment } from './experiment';
 import type { TrainOptions } from './train';
 
@@ -35,8 +35,9 @@ async function train(): Promise<void> {
 
 async function evalCommand(): Promise<void> {
   const split = process.argv[3] ?? 'test';
-  if (split !== 'test' && split !== 'validation') throw new Error(`eval takes test or validation, not "${split}"`);
+  if (split !== 'test' && split !== 'validation' && split !== 'stress') throw new Error(`eval takes test, validation or stress, not "${split}"`);
   const session = await ort.InferenceSession.create(readFileSync(MODEL), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  if (split === 'stress') return stressCommand(session);
   const clips = await generateDataset({ ...data, splits: [split] });
   const network = new Map<string, Float32Array>();
   const scores = new Map<string, Float32Array>();
@@ -50,6 +51,28 @@ async function evalCommand(): Promise<void> {
   const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array, undefined, (c) => network.get(c.id) as Float32Array);
   writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : 'eval-validation-report.json'), JSON.stringify(evaluation, null, 2));
   console.log(JSON.stringify(evaluation, null, 2));
+}
+
+/**
+ * `eval stress`: the clean stress clips (`STRESS_SOURCES` at every `STRESS_SIZES`, 6 s each) through
+ * the committed model, its evidence gate and the aggregator; every event is a false one.
+ */
+async function stressCommand(session: ort.InferenceSession): Promise<void> {
+  const clips = await generateDataset({ ...data, splits: ['stress'], variants: 0 });
+  const names = new Map(Object.entries(STRESS_SOURCES).map(([name, graph]) => [graph, name]));
+  const sizes = new Map(planClips({ ...data, splits: ['stress'] }).map((c) => [`${c.id}-clean`, `${c.width}x${c.height}`]));
+  const bySource: Record<string, Record<string, [number, number][]>> = {};
+  let falseEvents = 0;
+  for (const clip of clips) {
+    const n = clip.labels.length;
+    const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
+    const found = await reportedEvents(detectorScores(clip, Float32Array.from(out.score.data as Float32Array)));
+    falseEvents += found.length;
+    (bySource[names.get(clip.source) ?? clip.source] ??= {})[sizes.get(clip.id) ?? clip.id] = found.map(([a, b]) => [a / FPS, (b + 1) / FPS]);
+  }
+  const report = { clips: clips.length, seconds: clips.reduce((a, c) => a + c.labels.length / FPS, 0), falseEvents, bySource };
+  writeFileSync(path.join(WORK, 'eval-stress-report.json'), JSON.stringify(report, null, 2));
+  console.log(JSON.stringify(report, null, 2));
 }
 
 const command = process.argv[2];

@@ -1,4 +1,4 @@
-import { TEST_SOURCES, TRAIN_SOURCES, VALIDATION_SOURCES, planClips } from './data';
+import { STRESS_SIZES, STRESS_SOURCES, TEST_SOURCES, TRAIN_SOURCES, VALIDATION_SOURCES, planClips } from './data';
 import { combineMlps, predict, trainEnsemble, trainMlp } from './train';
 import type { Mlp } from './train';
 
@@ -71,5 +71,16 @@ describe('planClips', () => {
       expect(TEST_SOURCES).not.toContain(clip.source);
     }
     expect(planClips({ ...base, splits: ['train', 'test'] })).toEqual(all.filter((c) => c.split !== 'validation'));
+  });
+
+  it('plans the clean stress clips only when asked, every source at every stress size, from sources no other set has', () => {
+    const base = { workDir: '', seed: 5, frames: 150, clipsPerSource: 2, heldOutClipsPerSource: 3 };
+    expect(planClips(base).some((c) => c.split === 'stress')).toBe(false);
+    const stress = planClips({ ...base, splits: ['stress'] });
+    expect(stress).toHaveLength(Object.keys(STRESS_SOURCES).length * STRESS_SIZES.length);
+    expect(new Set(stress.map((c) => `${c.source} ${c.width}x${c.height}`)).size).toBe(stress.length);
+    for (const clip of stress) expect([...TRAIN_SOURCES, ...VALIDATION_SOURCES, ...TEST_SOURCES]).not.toContain(clip.source);
+    // Adding the stress split changes none of the others.
+    expect(planClips({ ...base, splits: ['train', 'validation', 'test', 'stress'] }).filter((c) => c.split !== 'stress')).toEqual(planClips(base));
   });
 });
