@@ -121,7 +121,7 @@ export const VALIDATION_SOURCES: readonly string[] = [
 
 /**
  * Clean content that is hard not to alarm on, for `eval:macroblocking -- stress` (false events
- * only: these clips are never corrupted, trained on or chosen on). Burnt-in clocks, timecode and
+ * only: these clips are never corrupted or trained on, and variants are chosen on validation). Burnt-in clocks, timecode and
  * score bugs change a few blocks every frame; tickers, credits and pans move sharp graphics across
  * the macroblock grid. Each at every size of {@link STRESS_SIZES}.
  */
