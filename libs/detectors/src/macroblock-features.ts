@@ -190,9 +190,7 @@ export class MacroblockFeatureTracker {
     const raw = this.raw;
     this.measure(plane, hasPrevious ? previous : plane, width, bw, bh);
     this.measureTexture(plane, previous, width, bw, bh, hasPrevious);
-    const unexplainedBlocks = hasPrevious ? this.unexplained(plane, previous, width, height, bw * bh) : 0;
-    this.changeUnexplained = unexplainedBlocks > Math.floor(MACROBLOCK_UNEXPLAINED_FLOOR * bw * bh);
-    raw[12] = Math.min(unexplainedBlocks, Math.floor(UNEXPLAINED_CAP * bw * bh)) / (bw * bh);
+    raw[12] = this.unexplained(plane, previous, width, height, bw * bh, hasPrevious) / (bw * bh);
 
     let newArtifacts = 0;
     if (hasPrevious) {
@@ -235,13 +233,15 @@ export class MacroblockFeatureTracker {
   }
 
   /**
-   * The blocks that changed in a way the previous frame, still or moved as a whole, does not
-   * explain: exact up to {@link MACROBLOCK_UNEXPLAINED_FLOOR} of the blocks, then counted up to
-   * {@link UNEXPLAINED_CAP} of them (+ 1), or all the changed blocks when they are no more than the
-   * floor (a still frame: too few blocks changed by more than {@link UNEXPLAINED_BLOCK_RESIDUAL},
-   * from the block changes already measured, and no global-motion test is run).
+   * Sets {@link changeUnexplained} and returns the blocks that changed in a way the previous frame,
+   * still or moved as a whole, does not explain, up to {@link UNEXPLAINED_CAP} of them (0 without a
+   * previous frame). A still frame (no more than {@link MACROBLOCK_UNEXPLAINED_FLOOR} of the blocks
+   * changed by more than {@link UNEXPLAINED_BLOCK_RESIDUAL}, from the block changes already
+   * measured) needs no global-motion test: its changed blocks are the answer.
    */
-  private unexplained(plane: Uint8Array, previous: Uint8Array, width: number, height: number, blocks: number): number {
+  private unexplained(plane: Uint8Array, previous: Uint8Array, width: number, height: number, blocks: number, hasPrevious: boolean): number {
+    this.changeUnexplained = false;
+    if (!hasPrevious) return 0;
     const frame = this.frame++;
     const stopAbove = Math.floor(MACROBLOCK_UNEXPLAINED_FLOOR * blocks);
     const cap = Math.floor(UNEXPLAINED_CAP * blocks);
@@ -250,7 +250,9 @@ export class MacroblockFeatureTracker {
     let changedCount = 0;
     for (let i = 0; i < blocks; i++) if ((blockChange[i] as number) > UNEXPLAINED_BLOCK_RESIDUAL) changed[changedCount++] = i;
     if (changedCount <= stopAbove) return changedCount;
-    return this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove, cap);
+    const count = this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove, cap);
+    this.changeUnexplained = count > stopAbove;
+    return Math.min(count, cap);
   }
 
   private reset(width: number, height: number): void {

@@ -121,9 +121,9 @@ export const VALIDATION_SOURCES: readonly string[] = [
 
 /**
  * Clean content that is hard not to alarm on, for `eval:macroblocking -- stress` (false events
- * only: these clips are never corrupted or trained on, and variants are chosen on validation). Burnt-in clocks, timecode and
- * score bugs change a few blocks every frame; tickers, credits and pans move sharp graphics across
- * the macroblock grid. Each at every size of {@link STRESS_SIZES}.
+ * only: these clips are never corrupted or trained on, and variants are chosen on validation).
+ * Burnt-in clocks, timecode and score bugs change a few blocks every frame; tickers, credits and
+ * pans move sharp graphics across the macroblock grid. Each at every size of {@link STRESS_SIZES}.
  */
 export const STRESS_SOURCES: Readonly<Record<string, string>> = {
   'white timecode on black': "color=c=black:s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=24:fontcolor=white:x=20:y=h-40",

@@ -7,7 +7,7 @@ import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
 import { defaultEventRules } from '@framewatch/pipeline';
 import * as ort from 'onnxruntime-node';
 import { STRESS_SOURCES, generateDataset, planClips } from './data';
-import type { GenerateOptions } from './data';
+import type { ClipData, GenerateOptions } from './data';
 import { FPS, evaluate, reportedEvents } from './evaluate';
 import { detectorScores, runExperiment } from './experiment';
 import type { TrainOptions } from './train';
@@ -42,9 +42,7 @@ async function evalCommand(): Promise<void> {
   const network = new Map<string, Float32Array>();
   const scores = new Map<string, Float32Array>();
   for (const clip of clips) {
-    const n = clip.labels.length;
-    const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
-    const raw = Float32Array.from(out.score.data as Float32Array);
+    const raw = await networkScores(session, clip);
     network.set(clip.id, raw);
     scores.set(clip.id, detectorScores(clip, raw));
   }
@@ -64,15 +62,19 @@ async function stressCommand(session: ort.InferenceSession): Promise<void> {
   const bySource: Record<string, Record<string, [number, number][]>> = {};
   let falseEvents = 0;
   for (const clip of clips) {
-    const n = clip.labels.length;
-    const out = await session.run({ features: new ort.Tensor('float32', clip.features, [n, MACROBLOCK_FEATURE_COUNT]) });
-    const found = await reportedEvents(detectorScores(clip, Float32Array.from(out.score.data as Float32Array)));
+    const found = await reportedEvents(detectorScores(clip, await networkScores(session, clip)));
     falseEvents += found.length;
     (bySource[names.get(clip.source) ?? clip.source] ??= {})[sizes.get(clip.id) ?? clip.id] = found.map(([a, b]) => [a / FPS, (b + 1) / FPS]);
   }
   const report = { clips: clips.length, seconds: clips.reduce((a, c) => a + c.labels.length / FPS, 0), falseEvents, bySource };
   writeFileSync(path.join(WORK, 'eval-stress-report.json'), JSON.stringify(report, null, 2));
   console.log(JSON.stringify(report, null, 2));
+}
+
+/** The committed network's per-frame scores of one clip, through onnxruntime-node. */
+async function networkScores(session: ort.InferenceSession, clip: ClipData): Promise<Float32Array> {
+  const out = await session.run({ features: new ort.Tensor('float32', clip.features, [clip.labels.length, MACROBLOCK_FEATURE_COUNT]) });
+  return Float32Array.from(out.score.data as Float32Array);
 }
 
 const command = process.argv[2];
