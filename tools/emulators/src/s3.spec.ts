@@ -6,7 +6,9 @@ import { startS3rver } from './s3';
 
 function status(url: string): Promise<number | string> {
   return new Promise((done) => {
-    const req = request(url, { timeout: 10_000 }, (res) => {
+    // A fresh connection each time: Node's global agent keeps sockets alive, and a pooled socket
+    // to a server that has since stopped fails with ECONNRESET instead of a refused connection.
+    const req = request(url, { timeout: 10_000, agent: false }, (res) => {
       res.resume();
       done(res.statusCode ?? 0);
     });
