@@ -1,4 +1,4 @@
-import { GLOBAL_MOTION_RANGE, GlobalMotionTest, UNEXPLAINED_BLOCK_RESIDUAL } from './global-motion';
+import { GLOBAL_MOTION_RANGE, GlobalMotionTest, UNEXPLAINED_BLOCK_RESIDUAL, UNEXPLAINED_TEXTURE_SHARE } from './global-motion';
 import { checkerboard, plane, withLostSlice } from './spec-helpers';
 
 const W = 320;
@@ -13,6 +13,13 @@ const texture = (shiftX: number, shiftY: number): Uint8Array =>
     return 128 + 50 * Math.sin(u / 5.3) * Math.cos(v / 7.1) + 35 * Math.sin((u + 2 * v) / 3.7) + 20 * Math.cos((3 * u - v) / 11.3);
   });
 
+/** Fine detail with no pattern (steps of tens of codes between neighbours, like grain or foliage) moved (shiftX, shiftY) pixels. */
+const detailed = (shiftX: number, shiftY: number): Uint8Array =>
+  plane(W, H, (x, y) => {
+    const h = Math.imul((x - shiftX + 1000) * 73856093, 1) ^ Math.imul((y - shiftY + 1000) * 19349663, 1);
+    return 64 + (Math.imul(h, 0x27d4eb2d) >>> 24) / 2;
+  });
+
 /** Indices of the blocks whose mean absolute change on the 2-pixel lattice is above the bar (as the tracker lists them). */
 function changedBlocks(p: Uint8Array, q: Uint8Array): Int32Array {
   const out: number[] = [];
@@ -24,6 +31,25 @@ function changedBlocks(p: Uint8Array, q: Uint8Array): Int32Array {
     }
   }
   return Int32Array.from(out);
+}
+
+/** Per block, the feature tracker's texture: the smaller of the mean step across and down on the 2-pixel lattice. */
+function blockTexture(p: Uint8Array): Float32Array {
+  const out = new Float32Array(BLOCKS);
+  for (let by = 0; by < H / 16; by++) {
+    for (let bx = 0; bx < W / 16; bx++) {
+      let across = 0;
+      let down = 0;
+      for (let y = by * 16 + 1; y < by * 16 + 16; y += 2) {
+        for (let x = bx * 16 + 1; x < bx * 16 + 16; x += 2) {
+          across += Math.abs((p[y * W + x] as number) - (p[y * W + x - 1] as number));
+          down += Math.abs((p[y * W + x] as number) - (p[(y - 1) * W + x] as number));
+        }
+      }
+      out[by * (W / 16) + bx] = Math.min(across, down) / 64;
+    }
+  }
+  return out;
 }
 
 /** Unexplained blocks of `p` against `q` (frame 1 after frame 0), counted up to `stopAbove` + 1. */
@@ -63,6 +89,26 @@ describe('GlobalMotionTest', () => {
     const changed = changedBlocks(damaged, before);
     expect(new GlobalMotionTest().unexplainedBlocks(damaged, before, W, H, 1, changed, changed.length, 4, 20)).toBe(21);
     expect(new GlobalMotionTest().unexplainedBlocks(damaged, before, W, H, 1, changed, changed.length, 4, BLOCKS)).toBe(28);
+  });
+
+  it('lets a detailed block that moved carry coding noise up to a share of its texture, but not a wrong patch', () => {
+    const before = detailed(0, 0);
+    const moved = detailed(2, 0);
+    // Block (4, 3) moved with the picture, 7 codes brighter (a coarser quantiser's error); block (12, 6) shows detail from another place.
+    const noisy = moved.slice();
+    const wrong = moved.slice();
+    for (let y = 48; y < 64; y++) for (let x = 64; x < 80; x++) noisy[y * W + x] = Math.min(255, (moved[y * W + x] as number) + 7);
+    for (let y = 96; y < 112; y++) for (let x = 192; x < 208; x++) wrong[y * W + x] = before[(y + 40) * W + x + 61] as number;
+    expect(blockTexture(noisy)[3 * (W / 16) + 4]).toBeGreaterThan((7 + 1) / UNEXPLAINED_TEXTURE_SHARE);
+    const count = (p: Uint8Array, withTexture: boolean): number => {
+      const changed = changedBlocks(p, before);
+      return new GlobalMotionTest().unexplainedBlocks(p, before, W, H, 1, changed, changed.length, BLOCKS, BLOCKS, withTexture ? blockTexture(p) : undefined);
+    };
+    expect(count(noisy, false)).toBe(1);
+    expect(count(noisy, true)).toBe(0);
+    expect(count(wrong, true)).toBe(1);
+    // A flat wrong block has no texture to lean on: its bar stays UNEXPLAINED_BLOCK_RESIDUAL.
+    expect(count(withLostSlice(moved, W), true)).toBe(28);
   });
 
   it('keeps a pan\'s shift when it leaves no more than stopAbove, without counting further', () => {

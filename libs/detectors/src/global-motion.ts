@@ -22,6 +22,14 @@ export const GLOBAL_MOTION_RANGE = 16;
  * Chosen on the validation set (MODEL.md "Motion test").
  */
 export const UNEXPLAINED_BLOCK_RESIDUAL = 5;
+/**
+ * …or, for a detailed block, at most this share of its texture (the feature tracker's: the smaller
+ * of its mean step across and down). Coding noise grows with detail: at a keyframe of rolling
+ * credits, the moved glyphs' blocks (texture 16–36) differed from the previous frame at the shift by
+ * 5.0–6.6 codes, and every keyframe opened the evidence gate. A wrong patch differs by about its
+ * texture or more. Chosen on the validation set and the credits (MODEL.md "Motion test").
+ */
+export const UNEXPLAINED_TEXTURE_SHARE = 0.5;
 
 const B = 16;
 /** Lines (rows for the column profiles, columns for the row profiles) the profiles are taken on. */
@@ -66,9 +74,23 @@ export class GlobalMotionTest {
    * from the projection profiles, each counted up to `countUpTo` + 1 (by default `stopAbove` + 1:
    * enough for the gate's yes or no; the feature tracker counts further, `unexplainedShareRise`).
    * A block the shift takes partly out of the picture counts as explained (it shows newly
-   * revealed content).
+   * revealed content). With `texture` (per block of the picture, as the feature tracker measures
+   * it), a detailed block's bar is {@link UNEXPLAINED_TEXTURE_SHARE} of its texture when that is
+   * above {@link UNEXPLAINED_BLOCK_RESIDUAL}.
    */
-  unexplainedBlocks(plane: Uint8Array, previousPlane: Uint8Array, width: number, height: number, frame: number, changed: Int32Array, changedCount: number, stopAbove: number, countUpTo = stopAbove): number {
+  unexplainedBlocks(
+    plane: Uint8Array,
+    previousPlane: Uint8Array,
+    width: number,
+    height: number,
+    frame: number,
+    changed: Int32Array,
+    changedCount: number,
+    stopAbove: number,
+    countUpTo = stopAbove,
+    texture?: Float32Array,
+  ): number {
+    const bar: BlockBar = { width, height, changed, changedCount, texture };
     if (width !== this.width || height !== this.height || this.current === null || this.previous === null) {
       this.width = width;
       this.height = height;
@@ -81,7 +103,7 @@ export class GlobalMotionTest {
     // profiles are not needed.
     const [lastX, lastY] = this.shift;
     if (lastX !== 0 || lastY !== 0) {
-      const count = countUnexplained(plane, previousPlane, width, height, lastX, lastY, changed, changedCount, stopAbove);
+      const count = countUnexplained(plane, previousPlane, bar, lastX, lastY, stopAbove);
       if (count <= stopAbove) return count;
     }
     // The last call's picture is this call's previous one: swap instead of measuring it again.
@@ -102,7 +124,7 @@ export class GlobalMotionTest {
       const dx = k === 2 ? 0 : gx;
       const dy = k === 1 ? 0 : gy;
       if ((dx === 0 && dy === 0) || (k > 0 && (gx === 0 || gy === 0))) continue;
-      const count = countUnexplained(plane, previousPlane, width, height, dx, dy, changed, changedCount, Math.min(countUpTo, fewest - 1));
+      const count = countUnexplained(plane, previousPlane, bar, dx, dy, Math.min(countUpTo, fewest - 1));
       if (count < fewest) {
         fewest = count;
         this.shift = [dx, dy];
@@ -187,21 +209,33 @@ function bestShift(a: Int32Array, b: Int32Array, n: number, lo: number, hi: numb
   return best;
 }
 
+/** The blocks to compare and what bounds each one's residual (see {@link GlobalMotionTest.unexplainedBlocks}). */
+interface BlockBar {
+  width: number;
+  height: number;
+  changed: Int32Array;
+  changedCount: number;
+  texture: Float32Array | undefined;
+}
+
 /**
- * Blocks of `changed` whose residual at (dx, dy) is above {@link UNEXPLAINED_BLOCK_RESIDUAL},
- * counted up to `stopAbove` + 1. Each block is first compared on an 8-pixel lattice (4 points);
- * only one above the bar there is compared on the 2-pixel lattice (64 points), which averages the
- * coding noise of a moved sharp edge: a busy pan costs far less (`npm run bench:macroblocking`).
+ * Blocks of `changed` whose residual at (dx, dy) is above their bar ({@link UNEXPLAINED_BLOCK_RESIDUAL},
+ * or {@link UNEXPLAINED_TEXTURE_SHARE} of a detailed block's texture), counted up to `stopAbove` + 1.
+ * Each block is first compared on an 8-pixel lattice (4 points); only one above the bar there is
+ * compared on the 2-pixel lattice (64 points), which averages the coding noise of a moved sharp
+ * edge: a busy pan costs far less (`npm run bench:macroblocking`).
  */
-function countUnexplained(p: Uint8Array, q: Uint8Array, width: number, height: number, dx: number, dy: number, changed: Int32Array, changedCount: number, stopAbove: number): number {
+function countUnexplained(p: Uint8Array, q: Uint8Array, blocks: BlockBar, dx: number, dy: number, stopAbove: number): number {
+  const { width, height, changed, changedCount, texture } = blocks;
   const bw = Math.floor(width / B);
   let count = 0;
   for (let k = 0; k < changedCount; k++) {
     const i = changed[k] as number;
     const bx = i % bw;
     const by = (i - bx) / bw;
-    if (blockResidual(p, q, width, height, bx, by, dx, dy, 8) <= UNEXPLAINED_BLOCK_RESIDUAL) continue;
-    if (blockResidual(p, q, width, height, bx, by, dx, dy, 2) > UNEXPLAINED_BLOCK_RESIDUAL && ++count > stopAbove) return count;
+    const bar = texture === undefined ? UNEXPLAINED_BLOCK_RESIDUAL : Math.max(UNEXPLAINED_BLOCK_RESIDUAL, UNEXPLAINED_TEXTURE_SHARE * (texture[i] as number));
+    if (blockResidual(p, q, width, height, bx, by, dx, dy, 8) <= bar) continue;
+    if (blockResidual(p, q, width, height, bx, by, dx, dy, 2) > bar && ++count > stopAbove) return count;
   }
   return count;
 }

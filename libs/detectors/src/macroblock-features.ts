@@ -250,7 +250,7 @@ export class MacroblockFeatureTracker {
     let changedCount = 0;
     for (let i = 0; i < blocks; i++) if ((blockChange[i] as number) > UNEXPLAINED_BLOCK_RESIDUAL) changed[changedCount++] = i;
     if (changedCount <= stopAbove) return changedCount;
-    const count = this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove, cap);
+    const count = this.motion.unexplainedBlocks(plane, previous, width, height, frame, changed, changedCount, stopAbove, cap, this.texture);
     this.changeUnexplained = count > stopAbove;
     return Math.min(count, cap);
   }
