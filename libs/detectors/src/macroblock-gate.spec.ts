@@ -1,5 +1,5 @@
 import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES } from './macroblock-features';
-import { MACROBLOCK_EVIDENCE_FLOOR, MACROBLOCK_EVIDENCE_FRAMES, MacroblockEvidenceGate, macroblockEvidence } from './macroblock-gate';
+import { MACROBLOCK_EVIDENCE_FLOOR, MACROBLOCK_EVIDENCE_FRAMES, MACROBLOCK_SURE_EVIDENCE_FLOOR, MACROBLOCK_SURE_SCORE, MacroblockEvidenceGate, macroblockEvidence } from './macroblock-gate';
 
 type FeatureName = (typeof MACROBLOCK_FEATURE_NAMES)[number];
 
@@ -51,6 +51,18 @@ describe('MacroblockEvidenceGate', () => {
     const at = (share: number): number => new MacroblockEvidenceGate().apply(rows(1, { 0: { changeBlockShareRise: share } }), Float32Array.of(0.9), 1, allNew(1))[0] as number;
     expect(at(3 / 300)).toBe(0);
     expect(at(4 / 300)).toBeCloseTo(0.9, 6);
+  });
+
+  it('lets a frame the network is sure of bring evidence with fewer blocks, but still only after an unexplained change', () => {
+    const share = (MACROBLOCK_SURE_EVIDENCE_FLOOR + MACROBLOCK_EVIDENCE_FLOOR) / 2;
+    const at = (score: number, changed: boolean): number =>
+      new MacroblockEvidenceGate().apply(rows(1, { 0: { newCollapseShare: share } }), Float32Array.of(score), 1, changed ? allNew(1) : new Uint8Array(1))[0] as number;
+    expect(at(MACROBLOCK_SURE_SCORE, true)).toBeCloseTo(MACROBLOCK_SURE_SCORE, 6);
+    expect(at(0.98, true)).toBe(0);
+    expect(at(MACROBLOCK_SURE_SCORE, false)).toBe(0);
+    // At or under the sure floor even a sure frame brings nothing.
+    const under = new MacroblockEvidenceGate().apply(rows(1, { 0: { newCollapseShare: MACROBLOCK_SURE_EVIDENCE_FLOOR / 2 } }), Float32Array.of(1), 1, allNew(1));
+    expect(under[0]).toBe(0);
   });
 
   it('carries its state across calls (batches of one stream) and is renewed by each frame with evidence', () => {

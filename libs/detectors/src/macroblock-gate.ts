@@ -21,6 +21,17 @@ const EVIDENCE = (['artifactBlockShareRise', 'changeBlockShareRise', 'newArtifac
 export const MACROBLOCK_EVIDENCE_FLOOR = 0.01;
 
 /**
+ * A frame the network is this sure of (its calibrated score) brings evidence with fewer blocks:
+ * more than {@link MACROBLOCK_SURE_EVIDENCE_FLOOR} of them, the motion test still required. Missed
+ * held-out events in text and smooth ramps scored 0.9–0.99 with 0.5–1 % of their blocks newly
+ * damaged. Chosen on the validation set, with no false event more there, on rolling credits or on
+ * the stress clips (MODEL.md "Evidence gate", ninth session).
+ */
+export const MACROBLOCK_SURE_SCORE = 0.99;
+/** The evidence a frame scored at least {@link MACROBLOCK_SURE_SCORE} needs: more than 0.5 % of its blocks. */
+export const MACROBLOCK_SURE_EVIDENCE_FLOOR = 0.005;
+
+/**
  * Frames a frame with evidence keeps the gate open for (0.32 s at 25 fps), chosen on the validation
  * set (MODEL.md "Evidence gate"): long enough for the frames just after an onset, which show
  * little new while the decoder copies the damage; short enough that the tail after the repairing
@@ -43,7 +54,8 @@ export function macroblockEvidence(features: ArrayLike<number>, offset = 0): num
  * Zeroes the macroblocking score of frames with no evidence of damage in the last
  * {@link MACROBLOCK_EVIDENCE_FRAMES} frames (the frame itself included). A frame brings evidence
  * when more than {@link MACROBLOCK_EVIDENCE_FLOOR} of its blocks newly look damaged
- * ({@link macroblockEvidence}) and, in it or in the frames before it within the same window, the
+ * ({@link macroblockEvidence}; {@link MACROBLOCK_SURE_EVIDENCE_FLOOR} when its score is at least
+ * {@link MACROBLOCK_SURE_SCORE}) and, in it or in the frames before it within the same window, the
  * picture changed in a way the previous frame, still or moved as a whole, does not explain
  * (`MacroblockFeatureTracker.changeUnexplained`). Why both:
  * - the network never saw some kinds of legitimate, block-aligned change (a ticking clock), and
@@ -74,7 +86,9 @@ export class MacroblockEvidenceGate {
   apply(features: Float32Array, scores: Float32Array, n: number, unexplained: Uint8Array): Float32Array {
     for (let i = 0; i < n; i++) {
       this.sinceUnexplained = unexplained[i] ? 0 : this.sinceUnexplained + 1;
-      const evidence = this.sinceUnexplained < MACROBLOCK_EVIDENCE_FRAMES && macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT) > MACROBLOCK_EVIDENCE_FLOOR;
+      const share = macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT);
+      const floor = (scores[i] as number) >= MACROBLOCK_SURE_SCORE ? MACROBLOCK_SURE_EVIDENCE_FLOOR : MACROBLOCK_EVIDENCE_FLOOR;
+      const evidence = this.sinceUnexplained < MACROBLOCK_EVIDENCE_FRAMES && share > floor;
       this.sinceEvidence = evidence ? 0 : this.sinceEvidence + 1;
       if (this.sinceEvidence > MACROBLOCK_EVIDENCE_FRAMES) scores[i] = 0;
     }
