@@ -35,7 +35,7 @@ export const defaultEventRules: Record<DefectType, EventRule> = {
   // A sure frame confirms macroblocking at once: the frames that copy a wrecked picture unchanged
   // score as a still one, so the run can be a single frame (confirmScore calibrated with the model
   // on its training clips, libs/detectors/MODEL.md).
-  macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5, confirmScore: 0.95 },
+  macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5, confirmScore: 0.8 },
   loudness: { openScore: 0.5, holdScore: 0.4, minDurationSec: 3.0, maxGapSec: 1.0 },
   signal_loss: { openScore: 0.5, holdScore: 0.5, minDurationSec: 0, maxGapSec: 0 },
 };

@@ -10,7 +10,7 @@ import type { Prng } from '@framewatch/seeded-random';
  * between variants of features, labels or training, so that `test` (the held-out figures) is not
  * what they are chosen on.
  */
-export type Split = 'train' | 'validation' | 'test' | 'stress';
+export type Split = 'train' | 'validation' | 'test' | 'stress' | 'text';
 
 /** One clean clip to encode: a lavfi graph template (`{s}` = size, `{r}` = rate) at one size and GOP. */
 export interface ClipSpec {
@@ -64,7 +64,7 @@ export interface GenerateOptions {
   concurrency?: number;
   /** Only the first n sources of each split (for a quick test). */
   sourcesPerSplit?: number;
-  /** Which splits to generate. Default train, validation and test (not stress). */
+  /** Which splits to generate. Default train, validation and test (not stress or text). */
   splits?: readonly Split[];
 }
 
@@ -134,11 +134,19 @@ export const STRESS_SOURCES: Readonly<Record<string, string>> = {
   'ticker crawl over testsrc2':
     "testsrc2=s={s}:r={r},drawbox=x=0:y=ih-48:w=iw:h=48:c=#101040:t=fill,drawtext=text='MARKETS  FTSE +0.4%%  DAX -0.2%%  NIKKEI +1.1%%  BREAKING  Weather warning for the north':fontsize=28:fontcolor=white:x=w-mod(t*120\\,w+1400):y=h-40",
   'rolling credits':
-    "color=c=black:s={s}:r={r},drawtext=text='Directed by A. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=h-t*60,drawtext=text='Produced by B. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=h+80-t*60,drawtext=text='Camera C. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=h+160-t*60",
+    "color=c=black:s={s}:r={r},drawtext=text='Directed by A. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=floor(h-t*60),drawtext=text='Produced by B. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=floor(h+80-t*60),drawtext=text='Camera C. Person':fontsize=30:fontcolor=white:x=(w-tw)/2:y=floor(h+160-t*60)",
   'checkerboard pan 3 px a frame': "nullsrc=s={s}:r={r},geq=lum='if(mod(floor((X+T*75)/32)+floor(Y/32)\\,2)\\,220\\,30)':cb=128:cr=128",
   'diagonal grid pan': 'color=c=#e0e0e0:s={s}:r={r},drawgrid=w=40:h=40:t=3:c=black,scroll=h=0.004:v=0.004',
   'scrolling smptehdbars': 'smptehdbars=s={s}:r={r},scroll=h=0.003',
 };
+
+/**
+ * The stress sources that move text across the picture, also made as validation-style clips (the
+ * `text` split, `eval:macroblocking -- text`): at every training size, with GOPs drawn and
+ * corrupted copies, so that their false events on clean clips and their recall are measured on as
+ * many clips as the validation set has. Neither trained nor chosen on.
+ */
+export const TEXT_SOURCES: readonly string[] = [STRESS_SOURCES['rolling credits'], STRESS_SOURCES['ticker crawl over testsrc2']];
 
 /** Frame sizes of the stress clips: the training sizes' largest and smallest, and 720p. */
 export const STRESS_SIZES: readonly (readonly [number, number])[] = [
@@ -158,6 +166,22 @@ export const SIZES: readonly (readonly [number, number])[] = [
 ];
 
 const GOPS = [12, 25, 50] as const;
+
+/**
+ * ffmpeg's C code for the sources, scalers, filters and the decoder (`-cpuflags 0`). Their SIMD
+ * paths round differently from CPU to CPU: RGB sources such as `testsrc` converted to YUV, `scale`
+ * and `eq` on clean content, and the decoder's reconstruction of a damaged bitstream. Without it
+ * the same seed gave other pixels, other damage, another model and other figures on another
+ * machine (MODEL.md, "Tenth session").
+ */
+const SAME_ON_EVERY_CPU = ['-cpuflags', '0'];
+
+/**
+ * libx264 limited to its SSE2 code on x86-64 (present on every such CPU), pure C elsewhere: its
+ * SSSE3 and later code makes other decisions (a 640×360 clip encoded with AVX2 is other bytes),
+ * while SSE2 and C write the same bitstream at nearly full speed (1.5 s against 3.4 s a clip).
+ */
+const X264_SAME_ON_EVERY_CPU = ['-x264-params', process.arch === 'x64' ? 'asm=SSE2' : 'asm=0'];
 const AMOUNTS = [300, 1000, 3000, 10000] as const;
 
 /**
@@ -294,8 +318,18 @@ export function planClips(options: GenerateOptions): ClipSpec[] {
   Object.values(STRESS_SOURCES).forEach((source, si) => {
     STRESS_SIZES.forEach(([width, height], c) => clips.push({ id: `stress-${si}-${c}`, split: 'stress', source, width, height, gop: 50, frames }));
   });
+  // Text clips are planned like the validation set's, from a generator of their own.
+  const textRng = createPrng(options.seed ^ hash('text'));
+  const perText = options.heldOutClipsPerSource ?? options.clipsPerSource ?? 3;
+  TEXT_SOURCES.forEach((source, si) => {
+    for (let c = 0; c < perText; c++) {
+      const [width, height] = SIZES[(c + si) % SIZES.length];
+      clips.push({ id: `text-${si}-${c}`, split: 'text', source, width, height, gop: pick(textRng, GOPS), frames });
+    }
+  });
   // Filtered only now, so a clip's draws do not depend on which splits are generated.
-  return clips.filter((c) => (options.splits === undefined ? c.split !== 'stress' : options.splits.includes(c.split)));
+  const extra: readonly Split[] = ['stress', 'text'];
+  return clips.filter((c) => (options.splits === undefined ? !extra.includes(c.split) : options.splits.includes(c.split)));
 }
 
 /**
@@ -344,7 +378,7 @@ async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: strin
   const base = path.join(dir, clip.id);
   const size = `${clip.width}x${clip.height}`;
   const graph = clip.source.replaceAll('{s}', size).replaceAll('{r}', '25');
-  await ffmpeg(['-f', 'lavfi', '-i', graph, '-frames:v', String(clip.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-g', String(clip.gop), '-keyint_min', String(clip.gop), '-pix_fmt', 'yuv420p', `${base}.mkv`]);
+  await ffmpeg([...SAME_ON_EVERY_CPU, '-f', 'lavfi', '-i', graph, '-frames:v', String(clip.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', ...X264_SAME_ON_EVERY_CPU, '-g', String(clip.gop), '-keyint_min', String(clip.gop), '-pix_fmt', 'yuv420p', `${base}.mkv`]);
   const clean = await decode(`${base}.mkv`, `${base}.bd.txt`, clip);
   const out: ClipData[] = [];
   const frameBytes = clip.width * clip.height;
@@ -400,7 +434,7 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
  * run to run.
  */
 async function decode(file: string, metadataFile: string, clip: ClipSpec): Promise<{ luma: Buffer; blocks: number[]; held: Uint8Array }> {
-  const raw = await ffmpeg(['-threads', '1', '-i', file, '-fps_mode', 'passthrough', '-vf', `blockdetect,metadata=print:file=${metadataFile},extractplanes=y`, '-f', 'rawvideo', '-']);
+  const raw = await ffmpeg([...SAME_ON_EVERY_CPU, '-threads', '1', '-i', file, '-fps_mode', 'passthrough', '-vf', `blockdetect,metadata=print:file=${metadataFile},extractplanes=y`, '-f', 'rawvideo', '-']);
   const n = clip.width * clip.height;
   const decoded = Math.floor(raw.length / n);
   const times: number[] = [];

@@ -1,6 +1,7 @@
 // The model-training CLI: `train` regenerates the data, trains, evaluates and writes the model;
-// `eval [test|validation]` regenerates the held-out (or the validation) set and scores it with the
-// committed ONNX model; `eval stress` counts the false events on the clean stress clips.
+// `eval [test|validation|text]` regenerates the held-out (or the validation, or the rolling-text) set
+// and scores it with the committed ONNX model; `eval stress` counts the false events on the clean
+// stress clips.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MACROBLOCK_FEATURE_COUNT } from '@framewatch/detectors';
@@ -35,7 +36,7 @@ async function train(): Promise<void> {
 
 async function evalCommand(): Promise<void> {
   const split = process.argv[3] ?? 'test';
-  if (split !== 'test' && split !== 'validation' && split !== 'stress') throw new Error(`eval takes test, validation or stress, not "${split}"`);
+  if (split !== 'test' && split !== 'validation' && split !== 'text' && split !== 'stress') throw new Error(`eval takes test, validation, text or stress, not "${split}"`);
   const session = await ort.InferenceSession.create(readFileSync(MODEL), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   if (split === 'stress') return stressCommand(session);
   const clips = await generateDataset({ ...data, splits: [split] });
@@ -47,7 +48,7 @@ async function evalCommand(): Promise<void> {
     scores.set(clip.id, detectorScores(clip, raw));
   }
   const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array, undefined, (c) => network.get(c.id) as Float32Array);
-  writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : 'eval-validation-report.json'), JSON.stringify(evaluation, null, 2));
+  writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : `eval-${split}-report.json`), JSON.stringify(evaluation, null, 2));
   console.log(JSON.stringify(evaluation, null, 2));
 }
 
@@ -81,7 +82,7 @@ const command = process.argv[2];
 const commands: Record<string, () => Promise<void>> = { train, eval: evalCommand };
 const run = command !== undefined ? commands[command] : undefined;
 if (run === undefined) {
-  console.error('usage: main.js train | eval [test|validation]');
+  console.error('usage: main.js train | eval [test|validation|text|stress]');
   process.exitCode = 2;
 } else {
   run().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { STRESS_SIZES, STRESS_SOURCES, TEST_SOURCES, TRAIN_SOURCES, VALIDATION_SOURCES, planClips } from './data';
+import { SIZES, STRESS_SIZES, STRESS_SOURCES, TEST_SOURCES, TEXT_SOURCES, TRAIN_SOURCES, VALIDATION_SOURCES, planClips } from './data';
 import { combineMlps, predict, trainEnsemble, trainMlp } from './train';
 import type { Mlp } from './train';
 
@@ -82,5 +82,19 @@ describe('planClips', () => {
     for (const clip of stress) expect([...TRAIN_SOURCES, ...VALIDATION_SOURCES, ...TEST_SOURCES]).not.toContain(clip.source);
     // Adding the stress split changes none of the others.
     expect(planClips({ ...base, splits: ['train', 'validation', 'test', 'stress'] }).filter((c) => c.split !== 'stress')).toEqual(planClips(base));
+  });
+
+  it('plans the rolling-text clips only when asked, like the validation set: every training size equally, GOPs drawn', () => {
+    const base = { workDir: '', seed: 5, frames: 150, clipsPerSource: 2, heldOutClipsPerSource: 12 };
+    expect(planClips(base).some((c) => c.split === 'text')).toBe(false);
+    const text = planClips({ ...base, splits: ['text'] });
+    expect(text).toHaveLength(12 * TEXT_SOURCES.length);
+    for (const source of TEXT_SOURCES) {
+      expect(Object.values(STRESS_SOURCES)).toContain(source);
+      const sizes = text.filter((c) => c.source === source).map((c) => `${c.width}x${c.height}`);
+      for (const [w, h] of SIZES) expect(sizes.filter((s) => s === `${w}x${h}`)).toHaveLength(2);
+    }
+    expect(new Set(text.map((c) => c.gop)).size).toBeGreaterThan(1);
+    expect(planClips({ ...base, splits: ['train', 'validation', 'test', 'stress', 'text'] }).filter((c) => c.split !== 'text' && c.split !== 'stress')).toEqual(planClips(base));
   });
 });
