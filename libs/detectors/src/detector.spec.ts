@@ -142,15 +142,4 @@ describe('createDetector', () => {
     const bad = { ...chunk(0, 2, () => 0), samples: new Float32Array(3) };
     await expect(createDetector().detect(batch('s', 0, [], [bad]))).rejects.toMatchObject({ code: 'USAGE' });
   });
-
-  it('scores a 320×180 frame with black and freeze in well under half a millisecond', async () => {
-    const detector = createDetector({ detectors: ['black', 'freeze'] });
-    const frames = Array.from({ length: 250 }, (_, i) => frame(i, movingBars(W, H, i % 7 === 0 ? i - 1 : i)));
-    await detector.detect(batch('warm-up', 0, frames.slice(0, 50)));
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < frames.length; i += 25) await detector.detect(batch('s', i / 25, frames.slice(i, i + 25)));
-    const msPerFrame = Number(process.hrtime.bigint() - started) / 1e6 / frames.length;
-    // Measured about 0.17 ms on the reference machine; the bound leaves room for a busy CI host.
-    expect(msPerFrame).toBeLessThan(0.5);
-  });
 });

@@ -4,7 +4,8 @@
  * adapter is bundled once with esbuild so that the children run the very code under test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -12,13 +13,18 @@ import type { JobRecord } from './job-store';
 import { createSqliteJobStore } from './sqlite-job-store';
 
 const CHILD_SOURCE = `
+import { existsSync, writeFileSync } from 'node:fs';
 import { createSqliteJobStore } from './sqlite-job-store';
 
 async function main(): Promise<void> {
-  const [file, mode, name, storesArg, startAtArg] = process.argv.slice(2);
+  const [file, mode, name, storesArg, goFile] = process.argv.slice(2);
   const stores = Array.from({ length: Number(storesArg) }, () => createSqliteJobStore({ file }));
-  // Everyone starts at one wall-clock instant, so claims from all processes really overlap.
-  while (Date.now() < Number(startAtArg)) await new Promise((r) => setTimeout(r, 1));
+  // Everyone starts when the test says go, after every process is ready (a fixed wall-clock
+  // instant was missed by a process slow to start on a busy host), so claims really overlap.
+  if (goFile !== '-') {
+    writeFileSync(goFile + '.' + name + '.ready', '');
+    while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 1));
+  }
   if (mode === 'once') {
     const got = await Promise.all(stores.map((s, i) => s.claim(name + '-' + i, 30)));
     process.stdout.write(JSON.stringify(got.map((r) => r?.id ?? null)));
@@ -97,6 +103,19 @@ function startChild(args: string[]): { child: ChildProcess; output: Promise<stri
   return { child, output, firstLine };
 }
 
+/** Starts one child per name and says go once every one of them is ready (see CHILD_SOURCE). */
+async function startTogether(names: string[], argsOf: (name: string, goFile: string) => string[]): Promise<ReturnType<typeof startChild>[]> {
+  const go = join(dir, `go-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const runs = names.map((name) => startChild(argsOf(name, go)));
+  const deadline = Date.now() + 20_000;
+  while (!names.every((name) => existsSync(`${go}.${name}.ready`))) {
+    if (Date.now() > deadline) throw new Error('children not ready within 20 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await writeFile(go, '');
+  return runs;
+}
+
 async function seed(file: string, count: number): Promise<string[]> {
   const store = createSqliteJobStore({ file });
   const ids: string[] = [];
@@ -117,8 +136,7 @@ describe('SQLite JobStore across processes', () => {
   it('R1: 21 claimers in 3 processes race for one job: exactly one wins', async () => {
     const file = join(dir, 'r1-one', 'jobs.sqlite');
     const [id] = await seed(file, 1);
-    const startAt = Date.now() + 1500;
-    const runs = ['p1', 'p2', 'p3'].map((name) => startChild([file, 'once', name, '7', String(startAt)]));
+    const runs = await startTogether(['p1', 'p2', 'p3'], (name, go) => [file, 'once', name, '7', go]);
     const results = (await Promise.all(runs.map((r) => r.output))).flatMap((out) => JSON.parse(out) as (string | null)[]);
     expect(results).toHaveLength(21);
     expect(results.filter((r) => r !== null)).toEqual([id]);
@@ -129,8 +147,7 @@ describe('SQLite JobStore across processes', () => {
   it('R1: 3 processes with 4 stores each drain 60 jobs, each job run and finished exactly once', async () => {
     const file = join(dir, 'r1-drain', 'jobs.sqlite');
     const ids = await seed(file, 60);
-    const startAt = Date.now() + 1500;
-    const runs = ['p1', 'p2', 'p3'].map((name) => startChild([file, 'drain', name, '4', String(startAt)]));
+    const runs = await startTogether(['p1', 'p2', 'p3'], (name, go) => [file, 'drain', name, '4', go]);
     const perProcess = await Promise.all(runs.map(async (r) => JSON.parse(await r.output) as string[]));
     const all = perProcess.flat();
     expect([...all].sort()).toEqual([...ids].sort());
@@ -146,7 +163,7 @@ describe('SQLite JobStore across processes', () => {
   it('R3: a worker SIGKILLed while holding a lease: the job is reclaimed after expiry and ends in exactly one terminal state', async () => {
     const file = join(dir, 'r3', 'jobs.sqlite');
     const [id] = await seed(file, 1);
-    const holder = startChild([file, 'hold', 'doomed', '1', '0']);
+    const holder = startChild([file, 'hold', 'doomed', '1', '-']);
     expect(JSON.parse(await holder.firstLine)).toBe(id);
     holder.child.kill('SIGKILL');
     await expect(holder.output).rejects.toThrow(/SIGKILL/);
