@@ -86,9 +86,8 @@ export class MacroblockEvidenceGate {
   apply(features: Float32Array, scores: Float32Array, n: number, unexplained: Uint8Array): Float32Array {
     for (let i = 0; i < n; i++) {
       this.sinceUnexplained = unexplained[i] ? 0 : this.sinceUnexplained + 1;
-      const share = macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT);
       const floor = (scores[i] as number) >= MACROBLOCK_SURE_SCORE ? MACROBLOCK_SURE_EVIDENCE_FLOOR : MACROBLOCK_EVIDENCE_FLOOR;
-      const evidence = this.sinceUnexplained < MACROBLOCK_EVIDENCE_FRAMES && share > floor;
+      const evidence = this.sinceUnexplained < MACROBLOCK_EVIDENCE_FRAMES && macroblockEvidence(features, i * MACROBLOCK_FEATURE_COUNT) > floor;
       this.sinceEvidence = evidence ? 0 : this.sinceEvidence + 1;
       if (this.sinceEvidence > MACROBLOCK_EVIDENCE_FRAMES) scores[i] = 0;
     }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { MACROBLOCK_FEATURE_COUNT, MacroblockFeatureTracker } from '@framewatch/detectors';
+import { FFMPEG_SAME_ON_EVERY_CPU, X264_SAME_ON_EVERY_CPU } from '@framewatch/fixtures';
 import { createPrng } from '@framewatch/seeded-random';
 import type { Prng } from '@framewatch/seeded-random';
 
@@ -167,21 +168,6 @@ export const SIZES: readonly (readonly [number, number])[] = [
 
 const GOPS = [12, 25, 50] as const;
 
-/**
- * ffmpeg's C code for the sources, scalers, filters and the decoder (`-cpuflags 0`). Their SIMD
- * paths round differently from CPU to CPU: RGB sources such as `testsrc` converted to YUV, `scale`
- * and `eq` on clean content, and the decoder's reconstruction of a damaged bitstream. Without it
- * the same seed gave other pixels, other damage, another model and other figures on another
- * machine (MODEL.md, "Tenth session").
- */
-const SAME_ON_EVERY_CPU = ['-cpuflags', '0'];
-
-/**
- * libx264 limited to its SSE2 code on x86-64 (present on every such CPU), pure C elsewhere: its
- * SSSE3 and later code makes other decisions (a 640×360 clip encoded with AVX2 is other bytes),
- * while SSE2 and C write the same bitstream at nearly full speed (1.5 s against 3.4 s a clip).
- */
-const X264_SAME_ON_EVERY_CPU = ['-x264-params', process.arch === 'x64' ? 'asm=SSE2' : 'asm=0'];
 const AMOUNTS = [300, 1000, 3000, 10000] as const;
 
 /**
@@ -302,6 +288,7 @@ export function planClips(options: GenerateOptions): ClipSpec[] {
     ['train', TRAIN_SOURCES],
     ['validation', VALIDATION_SOURCES],
     ['test', TEST_SOURCES],
+    ['text', TEXT_SOURCES],
   ] as const) {
     // A generator per split: the held-out clips do not change when training sources are added.
     const rng = createPrng(options.seed ^ hash(split));
@@ -317,15 +304,6 @@ export function planClips(options: GenerateOptions): ClipSpec[] {
   // Stress clips draw nothing: GOP 50 (2 s), every source at every stress size.
   Object.values(STRESS_SOURCES).forEach((source, si) => {
     STRESS_SIZES.forEach(([width, height], c) => clips.push({ id: `stress-${si}-${c}`, split: 'stress', source, width, height, gop: 50, frames }));
-  });
-  // Text clips are planned like the validation set's, from a generator of their own.
-  const textRng = createPrng(options.seed ^ hash('text'));
-  const perText = options.heldOutClipsPerSource ?? options.clipsPerSource ?? 3;
-  TEXT_SOURCES.forEach((source, si) => {
-    for (let c = 0; c < perText; c++) {
-      const [width, height] = SIZES[(c + si) % SIZES.length];
-      clips.push({ id: `text-${si}-${c}`, split: 'text', source, width, height, gop: pick(textRng, GOPS), frames });
-    }
   });
   // Filtered only now, so a clip's draws do not depend on which splits are generated.
   const extra: readonly Split[] = ['stress', 'text'];
@@ -378,7 +356,7 @@ async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: strin
   const base = path.join(dir, clip.id);
   const size = `${clip.width}x${clip.height}`;
   const graph = clip.source.replaceAll('{s}', size).replaceAll('{r}', '25');
-  await ffmpeg([...SAME_ON_EVERY_CPU, '-f', 'lavfi', '-i', graph, '-frames:v', String(clip.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', ...X264_SAME_ON_EVERY_CPU, '-g', String(clip.gop), '-keyint_min', String(clip.gop), '-pix_fmt', 'yuv420p', `${base}.mkv`]);
+  await ffmpeg([...FFMPEG_SAME_ON_EVERY_CPU, '-f', 'lavfi', '-i', graph, '-frames:v', String(clip.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', ...X264_SAME_ON_EVERY_CPU, '-g', String(clip.gop), '-keyint_min', String(clip.gop), '-pix_fmt', 'yuv420p', `${base}.mkv`]);
   const clean = await decode(`${base}.mkv`, `${base}.bd.txt`, clip);
   const out: ClipData[] = [];
   const frameBytes = clip.width * clip.height;
@@ -434,7 +412,7 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
  * run to run.
  */
 async function decode(file: string, metadataFile: string, clip: ClipSpec): Promise<{ luma: Buffer; blocks: number[]; held: Uint8Array }> {
-  const raw = await ffmpeg([...SAME_ON_EVERY_CPU, '-threads', '1', '-i', file, '-fps_mode', 'passthrough', '-vf', `blockdetect,metadata=print:file=${metadataFile},extractplanes=y`, '-f', 'rawvideo', '-']);
+  const raw = await ffmpeg([...FFMPEG_SAME_ON_EVERY_CPU, '-threads', '1', '-i', file, '-fps_mode', 'passthrough', '-vf', `blockdetect,metadata=print:file=${metadataFile},extractplanes=y`, '-f', 'rawvideo', '-']);
   const n = clip.width * clip.height;
   const decoded = Math.floor(raw.length / n);
   const times: number[] = [];
