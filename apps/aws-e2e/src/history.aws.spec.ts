@@ -126,7 +126,7 @@ describe('R15: 100 jobs under seeded resets, lost acks and SIGKILLs (monolith on
         expect({ id, alerts: mine.length }).toEqual({ id, alerts: expected.defects.length * 2 });
       }
     } finally {
-      monolith.stop();
+      await monolith.kill();
     }
   });
 });

@@ -70,7 +70,6 @@ export async function restartableMonolith(dataDir: string, env: Record<string, s
       current.kill('SIGKILL');
       await new Promise((r) => current.once('exit', r));
     },
-    stop: () => void child?.kill('SIGKILL'),
   };
 }
 
@@ -102,7 +101,8 @@ export async function killAndResume(file: string, dataDir: string, env: Record<s
     const events = await api.events(id);
     return { job, report, statuses: events.filter((e) => e.type === 'status').map((e) => e.data['status']) };
   } finally {
-    monolith.stop();
+    // Waits for the exit: a process still polling would reach the stores the caller stops next.
+    await monolith.kill();
   }
 }
 
@@ -146,7 +146,8 @@ export async function killLiveAndResume(
     const job = await api.waitTerminal(id, 30_000);
     return { job, checkpoint, report: await api.report(id), events: await api.events(id) };
   } finally {
-    monolith.stop();
+    // Waits for the exit: a process still polling would reach the stores the caller stops next.
+    await monolith.kill();
   }
 }
 
