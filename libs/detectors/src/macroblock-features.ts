@@ -26,6 +26,7 @@
  */
 
 import { GlobalMotionTest, UNEXPLAINED_BLOCK_RESIDUAL } from './global-motion';
+import { LEFT_ARTIFACT, LEFT_CHANGE, MacroblockKernels, TEXTURE_SUMS, TOP_ARTIFACT, TOP_CHANGE } from './macroblock-kernels';
 
 /**
  * Luma the features need: the source's own size (`0×0`), deblocked as a viewer sees it. The
@@ -76,10 +77,8 @@ export const HISTORY = 50;
 /** Per-frame decay of the memory features: a burst of damage stays visible for about a second. */
 export const DECAY = 0.92;
 
-/** An edge step counts as an artifact above this many luma codes… */
-const EDGE_MIN_STEP = 6;
-/** …and above this multiple of (1 + the mean step beside it). */
-const EDGE_RATIO = 2.5;
+// An edge's mean step counts as an artifact above 6 luma codes and above 2.5 × (1 + the mean step
+// beside it): the WebAssembly edge pass applies the test (`$artifact` in macroblock-kernels.wat).
 /** A block's texture (its smaller mean step, across or down) collapsed below this share of the previous frame's… */
 const COLLAPSE = 0.3;
 /** …when it had at least this much texture (luma codes per pixel step) before. */
@@ -92,19 +91,13 @@ const MIN_MOTION = 3;
 const EDGE_RISE_OF = [0, 1, 2, 3, 4, 5] as const;
 const TEXTURE_RISE_OF = [8, 9, 10, 11] as const;
 const RAW_COUNT = 13;
-/**
- * `Math.abs`, read once: the pixel loops call it millions of times per second, and a global
- * lookup of `Math` is slow wherever the code runs in a `vm` context (Jest runs every spec in one).
- */
-const { abs } = Math;
 const B = 16;
 /**
- * Texture and block change are sampled on this lattice inside each block (64 points). A 4-pixel
- * lattice (16 points) costs 0.36 ms less per 720p frame but measured less stable (MODEL.md). The
- * texture pass is unrolled for this lattice and B = 16 (8 points per block row).
+ * Texture and block change are sampled on a 2-pixel lattice inside each block (64 points; the
+ * WebAssembly texture pass is written for it). A 4-pixel lattice (16 points) measured less stable
+ * (MODEL.md).
  */
-const LATTICE = 2;
-const LATTICE_SAMPLES = (B / LATTICE) ** 2;
+const LATTICE_SAMPLES = 64;
 /**
  * A frame's change is unexplained when more than this share of its blocks differ from the previous
  * frame, still or moved as a whole (see {@link GlobalMotionTest}): 0.2 %, so at 320×240 a single
@@ -130,13 +123,10 @@ const UNEXPLAINED_CAP = 0.1;
 export class MacroblockFeatureTracker {
   private width = 0;
   private height = 0;
-  private previous: Uint8Array | null = null;
+  /** The current and previous luma planes, and the pixel passes that read them. */
+  private readonly kernels = new MacroblockKernels();
   private previousCounts = new Uint8Array(0);
   private counts = new Uint8Array(0);
-  private artifactLeft = new Uint8Array(0);
-  private artifactTop = new Uint8Array(0);
-  private changeLeft = new Uint8Array(0);
-  private changeTop = new Uint8Array(0);
   /** Ring of raw values, HISTORY × RAW_COUNT. */
   private readonly history = new Float64Array(HISTORY * RAW_COUNT);
   private historyLength = 0;
@@ -156,10 +146,6 @@ export class MacroblockFeatureTracker {
   private blockChange = new Float32Array(0);
   private readonly changeHistogram = new Uint32Array(256);
   private newCollapsed = 0;
-  /** Per block of one macroblock row: its texture pass's sums across, down and of change. */
-  private textureSums = new Int32Array(0);
-  /** Per block of one macroblock row: its left edge's step sums (picture, beside, change, beside). */
-  private edgeSums = new Int32Array(0);
   private readonly motion = new GlobalMotionTest();
   /** Frames compared with their previous one since the last reset (numbers them for {@link motion}). */
   private frame = 0;
@@ -185,13 +171,14 @@ export class MacroblockFeatureTracker {
     const bw = Math.floor(width / B);
     const bh = Math.floor(height / B);
     if (bw < 2 || bh < 2) return f;
-    if (width !== this.width || height !== this.height || this.previous === null) this.reset(width, height);
-    const previous = this.previous as Uint8Array;
+    if (width !== this.width || height !== this.height) this.reset(width, height);
+    const { kernels } = this;
+    kernels.current.set(plane.subarray(0, width * height));
     const hasPrevious = this.historyLength > 0;
     const raw = this.raw;
-    this.measure(plane, hasPrevious ? previous : plane, width, bw, bh);
-    this.measureTexture(plane, previous, width, bw, bh, hasPrevious);
-    raw[12] = this.unexplained(plane, previous, width, height, bw * bh, hasPrevious) / (bw * bh);
+    this.measure(width, bw, bh, hasPrevious);
+    this.measureTexture(bw, bh, hasPrevious);
+    raw[12] = this.unexplained(kernels.current, kernels.previous, width, height, bw * bh, hasPrevious) / (bw * bh);
 
     let newArtifacts = 0;
     if (hasPrevious) {
@@ -220,7 +207,7 @@ export class MacroblockFeatureTracker {
     this.history.set(raw, this.historyNext * RAW_COUNT);
     this.historyNext = (this.historyNext + 1) % HISTORY;
     this.historyLength = Math.min(HISTORY, this.historyLength + 1);
-    previous.set(plane.subarray(0, width * height));
+    kernels.swap();
     const swap = this.previousCounts;
     this.previousCounts = this.counts;
     this.counts = swap;
@@ -260,13 +247,9 @@ export class MacroblockFeatureTracker {
     const blocks = Math.floor(width / B) * Math.floor(height / B);
     this.width = width;
     this.height = height;
-    this.previous = new Uint8Array(width * height);
+    this.kernels.resize(width, height);
     this.previousCounts = new Uint8Array(blocks);
     this.counts = new Uint8Array(blocks);
-    this.artifactLeft = new Uint8Array(blocks);
-    this.artifactTop = new Uint8Array(blocks);
-    this.changeLeft = new Uint8Array(blocks);
-    this.changeTop = new Uint8Array(blocks);
     this.previousTexture = new Float32Array(blocks);
     this.texture = new Float32Array(blocks);
     this.previousCollapsed = new Uint8Array(blocks);
@@ -291,79 +274,14 @@ export class MacroblockFeatureTracker {
   }
 
   /**
-   * Tests every block's left and top edge (8 of its 16 rows or columns) in the picture `p` and in
-   * its difference from `q`, then counts per block, per row and along row boundaries into `raw`.
+   * Tests every block's left and top edge (8 of its 16 rows or columns) in the current picture and
+   * in its difference from the previous one (from itself for a stream's first frame), then counts
+   * per block, per row and along row boundaries into `raw`.
    */
-  private measure(p: Uint8Array, q: Uint8Array, width: number, bw: number, bh: number): void {
-    const { artifactLeft: aL, artifactTop: aT, changeLeft: cL, changeTop: cT, counts } = this;
-    const W = width;
-    const W2 = 2 * width;
-    let change = 0;
-    let beside = 0;
-    // Left edges lattice row by lattice row across the frame (pixels in memory order), summing
-    // into the macroblock row's blocks; then each block's top edge. Integer sums: the order
-    // changes nothing but the time.
-    const sums = this.edgeSums.length >= 4 * bw ? this.edgeSums : (this.edgeSums = new Int32Array(4 * bw));
-    for (let by = 0; by < bh; by++) {
-      const y0 = by * B;
-      sums.fill(0, 0, 4 * bw);
-      for (let y = y0; y < y0 + B; y += 2) {
-        for (let bx = 1, k = 4, r = y * W + B; bx < bw; bx++, k += 4, r += B) {
-          const a = p[r] as number;
-          const b = p[r - 1] as number;
-          const c = p[r + 1] as number;
-          const d = p[r - 2] as number;
-          const da = a - (q[r] as number);
-          const db = b - (q[r - 1] as number);
-          const dc = c - (q[r + 1] as number);
-          const dd = d - (q[r - 2] as number);
-          sums[k] = (sums[k] as number) + abs(a - b);
-          sums[k + 1] = (sums[k + 1] as number) + abs(c - a) + abs(b - d);
-          sums[k + 2] = (sums[k + 2] as number) + abs(da - db);
-          sums[k + 3] = (sums[k + 3] as number) + abs(dc - da) + abs(db - dd);
-          change += abs(da);
-        }
-      }
-      for (let bx = 0; bx < bw; bx++) {
-        const x0 = bx * B;
-        const i = by * bw + bx;
-        aL[i] = 0;
-        cL[i] = 0;
-        aT[i] = 0;
-        cT[i] = 0;
-        if (bx > 0) {
-          const k = 4 * bx;
-          const n = sums[k + 1] as number;
-          beside += n / 16;
-          if (isArtifact((sums[k] as number) / 8, n / 16)) aL[i] = 1;
-          if (isArtifact((sums[k + 2] as number) / 8, (sums[k + 3] as number) / 16)) cL[i] = 1;
-        }
-        if (by > 0) {
-          let s = 0;
-          let n = 0;
-          let ds = 0;
-          let dn = 0;
-          for (let x = x0; x < x0 + B; x += 2) {
-            const r = y0 * W + x;
-            const a = p[r] as number;
-            const b = p[r - W] as number;
-            const c = p[r + W] as number;
-            const d = p[r - W2] as number;
-            const da = a - (q[r] as number);
-            const db = b - (q[r - W] as number);
-            const dc = c - (q[r + W] as number);
-            const dd = d - (q[r - W2] as number);
-            s += abs(a - b);
-            n += abs(c - a) + abs(b - d);
-            ds += abs(da - db);
-            dn += abs(dc - da) + abs(db - dd);
-          }
-          if (isArtifact(s / 8, n / 16)) aT[i] = 1;
-          if (isArtifact(ds / 8, dn / 16)) cT[i] = 1;
-        }
-      }
-    }
-
+  private measure(width: number, bw: number, bh: number, hasPrevious: boolean): void {
+    const { counts, kernels } = this;
+    const { change, beside } = kernels.edges(width, bw, bh, !hasPrevious);
+    const flags = kernels.edgeFlags;
     const blocks = bw * bh;
     let artifactBlocks = 0;
     let changeBlocks = 0;
@@ -380,14 +298,18 @@ export class MacroblockFeatureTracker {
         const i = by * bw + bx;
         const right = bx + 1 < bw;
         const below = by + 1 < bh;
-        const a = (aL[i] as number) + (aT[i] as number) + (right ? (aL[i + 1] as number) : 0) + (below ? (aT[i + bw] as number) : 0);
-        const c = (cL[i] as number) + (cT[i] as number) + (right ? (cL[i + 1] as number) : 0) + (below ? (cT[i + bw] as number) : 0);
+        // A block's sides: its own left and top edges, and its right and bottom neighbours' left and top.
+        const own = flags[i] as number;
+        const rightFlags = right ? (flags[i + 1] as number) : 0;
+        const belowFlags = below ? (flags[i + bw] as number) : 0;
+        const a = bit(own, LEFT_ARTIFACT) + bit(own, TOP_ARTIFACT) + bit(rightFlags, LEFT_ARTIFACT) + bit(belowFlags, TOP_ARTIFACT);
+        const c = bit(own, LEFT_CHANGE) + bit(own, TOP_CHANGE) + bit(rightFlags, LEFT_CHANGE) + bit(belowFlags, TOP_CHANGE);
         counts[i] = a;
         if (a >= 2) rowArtifacts++;
         if (c >= 2) rowChanges++;
         if (by > 0) {
-          run = aT[i] ? run + 1 : 0;
-          changeRunNow = cT[i] ? changeRunNow + 1 : 0;
+          run = own & TOP_ARTIFACT ? run + 1 : 0;
+          changeRunNow = own & TOP_CHANGE ? changeRunNow + 1 : 0;
           if (run > artifactRun) artifactRun = run;
           if (changeRunNow > changeRun) changeRun = changeRunNow;
         }
@@ -406,51 +328,25 @@ export class MacroblockFeatureTracker {
     raw[4] = changeRun / bw;
     raw[5] = artifactRun / bw;
     raw[6] = Math.log1p(change / (leftEdges * 8));
-    raw[7] = Math.log1p(beside / leftEdges);
+    raw[7] = Math.log1p(beside / 16 / leftEdges);
   }
 
   /**
-   * Measures every block's texture (the smaller of its mean step across and down, on a
-   * {@link LATTICE}-pixel lattice) and its mean change from `q`, then counts collapsed and stuck
-   * blocks (overall and in the worst macroblock row) into `raw[8…11]`. Without a previous frame
-   * nothing is collapsed or stuck.
+   * Measures every block's texture (the smaller of its mean step across and down, on the 2-pixel
+   * lattice) and its mean change from the previous frame, then counts collapsed and stuck blocks
+   * (overall and in the worst macroblock row) into `raw[8…11]`. Without a previous frame nothing
+   * is collapsed or stuck.
    */
-  private measureTexture(p: Uint8Array, q: Uint8Array, width: number, bw: number, bh: number, hasPrevious: boolean): void {
-    const { texture, previousTexture, collapsed, previousCollapsed, blockChange, changeHistogram } = this;
-    const W = width;
+  private measureTexture(bw: number, bh: number, hasPrevious: boolean): void {
+    const { texture, previousTexture, collapsed, previousCollapsed, blockChange, changeHistogram, kernels } = this;
     changeHistogram.fill(0);
-    // Lattice row by lattice row across the whole frame, summing into the macroblock row's blocks:
-    // the pixels are read in memory order, two lattice points per step. The sums are integers, so
-    // the order changes nothing but the time (≈ 8 % of the features' cost, `npm run bench:macroblocking`).
-    const sums = this.textureSums.length >= 3 * bw ? this.textureSums : (this.textureSums = new Int32Array(3 * bw));
-    for (let by = 0; by < bh; by++) {
-      sums.fill(0, 0, 3 * bw);
-      for (let y = by * B + 1; y < by * B + B; y += LATTICE) {
-        let r = y * W + 1;
-        for (let bx = 0, k = 0; bx < bw; bx++, k += 3, r += B) {
-          // The block's 8 lattice points on this row (r, r + 2, …, r + 14), read once: the loop
-          // this replaced cost ≈ 5 % more of the features' time (`npm run bench:macroblocking`).
-          const u = r - W;
-          const a0 = p[r] as number;
-          const a1 = p[r + 2] as number;
-          const a2 = p[r + 4] as number;
-          const a3 = p[r + 6] as number;
-          const a4 = p[r + 8] as number;
-          const a5 = p[r + 10] as number;
-          const a6 = p[r + 12] as number;
-          const a7 = p[r + 14] as number;
-          sums[k] = (sums[k] as number) + rowDifference(a0, a1, a2, a3, a4, a5, a6, a7, p, r - 1);
-          sums[k + 1] = (sums[k + 1] as number) + rowDifference(a0, a1, a2, a3, a4, a5, a6, a7, p, u);
-          sums[k + 2] = (sums[k + 2] as number) + rowDifference(a0, a1, a2, a3, a4, a5, a6, a7, q, r);
-        }
-      }
-      for (let bx = 0, k = 0; bx < bw; bx++, k += 3) {
-        const i = by * bw + bx;
-        const change = sums[k + 2] as number;
-        texture[i] = Math.min(sums[k] as number, sums[k + 1] as number) / LATTICE_SAMPLES;
-        blockChange[i] = change / LATTICE_SAMPLES;
-        changeHistogram[Math.min(255, Math.floor(change / LATTICE_SAMPLES))]++;
-      }
+    kernels.texture(this.width, bw, bh);
+    const sums = kernels.textureSums;
+    for (let i = 0, k = 0; i < bw * bh; i++, k += TEXTURE_SUMS) {
+      const change = sums[k + 2] as number;
+      texture[i] = Math.min(sums[k] as number, sums[k + 1] as number) / LATTICE_SAMPLES;
+      blockChange[i] = change / LATTICE_SAMPLES;
+      changeHistogram[Math.min(255, Math.floor(change / LATTICE_SAMPLES))]++;
     }
     const blocks = bw * bh;
     let medianChange = 0;
@@ -491,23 +387,7 @@ export class MacroblockFeatureTracker {
   }
 }
 
-/**
- * Σ |a_j − s[o + 2j]| over j = 0…7: one block row's 8 lattice points (`a0`…`a7`) against the
- * pixels of `s` two apart from `o` (the pixels to their left, above them, or in the previous frame).
- */
-function rowDifference(a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, s: Uint8Array, o: number): number {
-  return (
-    abs(a0 - (s[o] as number)) +
-    abs(a1 - (s[o + 2] as number)) +
-    abs(a2 - (s[o + 4] as number)) +
-    abs(a3 - (s[o + 6] as number)) +
-    abs(a4 - (s[o + 8] as number)) +
-    abs(a5 - (s[o + 10] as number)) +
-    abs(a6 - (s[o + 12] as number)) +
-    abs(a7 - (s[o + 14] as number))
-  );
-}
-
-function isArtifact(step: number, beside: number): boolean {
-  return step > EDGE_MIN_STEP && step > EDGE_RATIO * (beside + 1);
+/** 1 when `flags` has `bit`, else 0. */
+function bit(flags: number, bit: number): number {
+  return flags & bit ? 1 : 0;
 }
