@@ -18,9 +18,9 @@ function reference(p: Uint8Array, q: Uint8Array, width: number, bw: number, bh: 
       for (let y = by * 16 + 1; y < by * 16 + 16; y += 2) {
         for (let x = bx * 16 + 1; x < bx * 16 + 16; x += 2) {
           const r = y * width + x;
-          texture[3 * i] = (texture[3 * i] as number) + Math.abs((p[r] as number) - (p[r - 1] as number));
-          texture[3 * i + 1] = (texture[3 * i + 1] as number) + Math.abs((p[r] as number) - (p[r - width] as number));
-          texture[3 * i + 2] = (texture[3 * i + 2] as number) + Math.abs((p[r] as number) - (q[r] as number));
+          texture[TEXTURE_SUMS * i] = (texture[TEXTURE_SUMS * i] as number) + Math.abs((p[r] as number) - (p[r - 1] as number));
+          texture[TEXTURE_SUMS * i + 1] = (texture[TEXTURE_SUMS * i + 1] as number) + Math.abs((p[r] as number) - (p[r - width] as number));
+          texture[TEXTURE_SUMS * i + 2] = (texture[TEXTURE_SUMS * i + 2] as number) + Math.abs((p[r] as number) - (q[r] as number));
         }
       }
       // An edge through pixels a (on the block's side), b and d (the two outside it), c (inside).

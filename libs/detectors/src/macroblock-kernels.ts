@@ -6,8 +6,8 @@
  */
 import { MACROBLOCK_KERNELS_WASM } from './macroblock-kernels-wasm';
 
-/** Per block, the texture pass writes: Σ step across, Σ step down, Σ change from the previous frame. */
-export const TEXTURE_SUMS = 3;
+/** Per block, the texture pass writes: Σ step across, Σ step down, Σ change from the previous frame, and a 0. */
+export const TEXTURE_SUMS = 4;
 /** Bits of a block's {@link MacroblockKernels.edgeFlags}. */
 export const LEFT_ARTIFACT = 1;
 export const LEFT_CHANGE = 2;
@@ -45,7 +45,7 @@ function kernelModule(): object {
  * const kernels = new MacroblockKernels();
  * kernels.resize(width, height);
  * kernels.current.set(plane);
- * kernels.texture(width, bw, bh); // kernels.textureSums[3 × block + k]
+ * kernels.texture(width, bw, bh); // kernels.textureSums[TEXTURE_SUMS × block + k]
  * kernels.swap();
  */
 export class MacroblockKernels {

@@ -11,14 +11,6 @@
 (module
   (memory (export "memory") 1)
 
-  ;; Σ of 8 unsigned 16-bit lanes.
-  (func $sum16 (param $v v128) (result i32)
-    (local $w v128)
-    (local.set $w (i32x4.extadd_pairwise_i16x8_u (local.get $v)))
-    (i32.add
-      (i32.add (i32x4.extract_lane 0 (local.get $w)) (i32x4.extract_lane 1 (local.get $w)))
-      (i32.add (i32x4.extract_lane 2 (local.get $w)) (i32x4.extract_lane 3 (local.get $w)))))
-
   ;; Σ of 4 32-bit lanes.
   (func $sum32 (param $v v128) (result i32)
     (i32.add
@@ -26,11 +18,11 @@
       (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
 
   ;; The texture pass. For every 16×16 block (row-major), on its 64 lattice points (rows 1, 3, …,
-  ;; 15 and columns 1, 3, …, 15 of the block), writes three i32 sums at out + 12 × block:
-  ;; Σ |p − the pixel to the left|, Σ |p − the pixel above|, Σ |p − q| (the previous frame).
+  ;; 15 and columns 1, 3, …, 15 of the block), writes four i32 at out + 16 × block:
+  ;; Σ |p − the pixel to the left|, Σ |p − the pixel above|, Σ |p − q| (the previous frame), 0.
   (func (export "texture") (param $p i32) (param $q i32) (param $w i32) (param $bw i32) (param $bh i32) (param $out i32)
     (local $by i32) (local $bx i32) (local $j i32) (local $r i32) (local $row i32)
-    (local $w2 i32) (local $mask v128) (local $a v128) (local $x v128) (local $across v128) (local $down v128) (local $change v128)
+    (local $w2 i32) (local $mask v128) (local $a v128) (local $x v128) (local $across v128) (local $down v128) (local $change v128) (local $t1 v128) (local $t2 v128)
     (local.set $mask (i16x8.splat (i32.const 0x00ff)))
     (local.set $w2 (i32.shl (local.get $w) (i32.const 1)))
     (block $rows_done
@@ -63,10 +55,20 @@
               (local.set $r (i32.add (local.get $r) (local.get $w2)))
               (local.set $j (i32.add (local.get $j) (i32.const 1)))
               (br_if $lattice_rows (i32.lt_u (local.get $j) (i32.const 8))))
-            (i32.store (local.get $out) (call $sum16 (local.get $across)))
-            (i32.store offset=4 (local.get $out) (call $sum16 (local.get $down)))
-            (i32.store offset=8 (local.get $out) (call $sum16 (local.get $change)))
-            (local.set $out (i32.add (local.get $out) (i32.const 12)))
+            ;; Σ of each accumulator's lanes, side by side: [across, down, change, 0].
+            (local.set $across (i32x4.extadd_pairwise_i16x8_u (local.get $across)))
+            (local.set $down (i32x4.extadd_pairwise_i16x8_u (local.get $down)))
+            (local.set $change (i32x4.extadd_pairwise_i16x8_u (local.get $change)))
+            (local.set $t1 (i32x4.add
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $across) (local.get $down))
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $across) (local.get $down))))
+              (local.set $t2 (i32x4.add
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $change) (v128.const i32x4 0 0 0 0))
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $change) (v128.const i32x4 0 0 0 0))))
+              (v128.store (local.get $out) (i32x4.add
+                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t1) (local.get $t2))
+                (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t1) (local.get $t2))))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
             (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
             (br $blocks)))
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
@@ -83,11 +85,12 @@
   ;; at totals: Σ |a − q[a]| and Σ beside, both over the left edges.
   (func (export "edges") (param $p i32) (param $q i32) (param $w i32) (param $bw i32) (param $bh i32) (param $flags i32) (param $totals i32)
     (local $by i32) (local $bx i32) (local $base i32) (local $r i32) (local $g i32) (local $w2 i32)
-    (local $change i32) (local $besides i32) (local $flag i32) (local $step i32) (local $beside i32)
     (local $mask v128) (local $a v128) (local $b v128) (local $c v128) (local $d v128)
     (local $da v128) (local $db v128) (local $dc v128) (local $dd v128)
-    (local $pv v128) (local $qv v128) (local $x v128) (local $dv v128)
-    (local $s v128) (local $n v128) (local $ds v128) (local $dn v128) (local $changes v128)
+    (local $pv v128) (local $qv v128) (local $x v128) (local $dv v128) (local $t1 v128) (local $t2 v128)
+    (local $s v128) (local $n v128) (local $ds v128) (local $dn v128)
+    (local $ts v128) (local $tn v128) (local $tds v128) (local $tdn v128)
+    (local $steps v128) (local $besides v128) (local $changeTotal v128) (local $besideTotal v128)
     (local.set $mask (i16x8.splat (i32.const 0x00ff)))
     (local.set $w2 (i32.shl (local.get $w) (i32.const 1)))
     (block $rows_done
@@ -99,15 +102,17 @@
             (br_if $blocks_done (i32.ge_u (local.get $bx) (local.get $bw)))
             ;; the block's first pixel
             (local.set $base (i32.add (i32.mul (i32.shl (local.get $by) (i32.const 4)) (local.get $w)) (i32.shl (local.get $bx) (i32.const 4))))
-            (local.set $flag (i32.const 0))
+            (local.set $s (v128.const i32x4 0 0 0 0))
+            (local.set $n (v128.const i32x4 0 0 0 0))
+            (local.set $ds (v128.const i32x4 0 0 0 0))
+            (local.set $dn (v128.const i32x4 0 0 0 0))
+            (local.set $ts (v128.const i32x4 0 0 0 0))
+            (local.set $tn (v128.const i32x4 0 0 0 0))
+            (local.set $tds (v128.const i32x4 0 0 0 0))
+            (local.set $tdn (v128.const i32x4 0 0 0 0))
             (if (i32.gt_u (local.get $bx) (i32.const 0))
               (then
                 ;; Left edge, 4 rows at a time: each row's d b a c (the 4 bytes from a − 2) in an i32 lane.
-                (local.set $s (v128.const i32x4 0 0 0 0))
-                (local.set $n (v128.const i32x4 0 0 0 0))
-                (local.set $ds (v128.const i32x4 0 0 0 0))
-                (local.set $dn (v128.const i32x4 0 0 0 0))
-                (local.set $changes (v128.const i32x4 0 0 0 0))
                 (local.set $r (i32.sub (local.get $base) (i32.const 2)))
                 (local.set $g (i32.const 0))
                 (loop $groups
@@ -124,33 +129,27 @@
                   (local.set $qv (v128.load32_lane 3 (i32.add (local.get $q) (local.get $r)) (local.get $qv)))
                   (local.set $r (i32.add (local.get $r) (local.get $w2)))
                   ;; A lane's bytes are d b a c; shifted by one byte, b a c 0. Their |differences|:
-                  ;; |d − b| (beside), |b − a| (step), |a − c| (beside), junk.
+                  ;; |d − b| (beside), |b − a| (step, kept in bits 8–15), |a − c| (beside), junk.
                   (local.set $x (i32x4.shr_u (local.get $pv) (i32.const 8)))
                   (local.set $x (i8x16.sub (i8x16.max_u (local.get $pv) (local.get $x)) (i8x16.min_u (local.get $pv) (local.get $x))))
                   (local.set $s (i32x4.add (local.get $s) (v128.and (local.get $x) (v128.const i32x4 0x0000ff00 0x0000ff00 0x0000ff00 0x0000ff00))))
                   (local.set $n (i32x4.add (local.get $n)
                     (i32x4.extadd_pairwise_i16x8_u (v128.and (local.get $x) (v128.const i32x4 0x00ff00ff 0x00ff00ff 0x00ff00ff 0x00ff00ff)))))
-                  ;; The same on p − q, in 16-bit lanes: two rows per vector, dd db da dc each.
+                  ;; The same on p − q, in 16-bit lanes, two rows per vector (dd db da dc each); the
+                  ;; |da − db| step is kept in bits 16–31 of lanes 0 and 2; |da| is summed for the total.
                   (local.set $dv (i16x8.sub (i16x8.extend_low_i8x16_u (local.get $pv)) (i16x8.extend_low_i8x16_u (local.get $qv))))
                   (local.set $x (i16x8.abs (i16x8.sub (local.get $dv) (i64x2.shr_u (local.get $dv) (i32.const 16)))))
                   (local.set $ds (i32x4.add (local.get $ds) (v128.and (local.get $x) (v128.const i32x4 0xffff0000 0 0xffff0000 0))))
                   (local.set $dn (i32x4.add (local.get $dn) (v128.and (local.get $x) (v128.const i32x4 0x0000ffff 0x0000ffff 0x0000ffff 0x0000ffff))))
-                  (local.set $changes (i32x4.add (local.get $changes) (v128.and (i16x8.abs (local.get $dv)) (v128.const i32x4 0 0x0000ffff 0 0x0000ffff))))
+                  (local.set $changeTotal (i32x4.add (local.get $changeTotal) (v128.and (i16x8.abs (local.get $dv)) (v128.const i32x4 0 0x0000ffff 0 0x0000ffff))))
                   (local.set $dv (i16x8.sub (i16x8.extend_high_i8x16_u (local.get $pv)) (i16x8.extend_high_i8x16_u (local.get $qv))))
                   (local.set $x (i16x8.abs (i16x8.sub (local.get $dv) (i64x2.shr_u (local.get $dv) (i32.const 16)))))
                   (local.set $ds (i32x4.add (local.get $ds) (v128.and (local.get $x) (v128.const i32x4 0xffff0000 0 0xffff0000 0))))
                   (local.set $dn (i32x4.add (local.get $dn) (v128.and (local.get $x) (v128.const i32x4 0x0000ffff 0x0000ffff 0x0000ffff 0x0000ffff))))
-                  (local.set $changes (i32x4.add (local.get $changes) (v128.and (i16x8.abs (local.get $dv)) (v128.const i32x4 0 0x0000ffff 0 0x0000ffff))))
+                  (local.set $changeTotal (i32x4.add (local.get $changeTotal) (v128.and (i16x8.abs (local.get $dv)) (v128.const i32x4 0 0x0000ffff 0 0x0000ffff))))
                   (local.set $g (i32.add (local.get $g) (i32.const 1)))
                   (br_if $groups (i32.lt_u (local.get $g) (i32.const 2))))
-                ;; The step sums sit in bits 8–15 of each lane and the |da − db| ones in bits 16–31.
-                (local.set $step (i32.shr_u (call $sum32 (local.get $s)) (i32.const 8)))
-                (local.set $beside (call $sum32 (local.get $n)))
-                (local.set $besides (i32.add (local.get $besides) (local.get $beside)))
-                (local.set $flag (call $artifact (local.get $step) (local.get $beside)))
-                (local.set $step (i32.shr_u (call $sum32 (local.get $ds)) (i32.const 16)))
-                (local.set $flag (i32.or (local.get $flag) (i32.shl (call $artifact (local.get $step) (call $sum32 (local.get $dn))) (i32.const 1))))
-                (local.set $change (i32.add (local.get $change) (call $sum32 (local.get $changes))))))
+                (local.set $besideTotal (i32x4.add (local.get $besideTotal) (local.get $n)))))
             (if (i32.gt_u (local.get $by) (i32.const 0))
               (then
                 ;; Top edge: rows y0 − 2, y0 − 1, y0, y0 + 1 at columns 0, 2, …, 14 (the even bytes).
@@ -158,11 +157,11 @@
                 (local.set $b (v128.load (i32.add (local.get $p) (i32.sub (local.get $base) (local.get $w)))))
                 (local.set $c (v128.load (i32.add (local.get $p) (i32.add (local.get $base) (local.get $w)))))
                 (local.set $d (v128.load (i32.add (local.get $p) (i32.sub (local.get $base) (local.get $w2)))))
-                (local.set $step (call $sum16 (v128.and (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (local.get $mask))))
-                (local.set $beside (call $sum16 (i16x8.add
+                (local.set $ts (i32x4.extadd_pairwise_i16x8_u
+                  (v128.and (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (local.get $mask))))
+                (local.set $tn (i32x4.extadd_pairwise_i16x8_u (i16x8.add
                   (v128.and (i8x16.sub (i8x16.max_u (local.get $c) (local.get $a)) (i8x16.min_u (local.get $c) (local.get $a))) (local.get $mask))
                   (v128.and (i8x16.sub (i8x16.max_u (local.get $b) (local.get $d)) (i8x16.min_u (local.get $b) (local.get $d))) (local.get $mask)))))
-                (local.set $flag (i32.or (local.get $flag) (i32.shl (call $artifact (local.get $step) (local.get $beside)) (i32.const 2))))
                 (local.set $x (v128.load (i32.add (local.get $q) (local.get $base))))
                 (local.set $da (i16x8.sub (v128.and (local.get $a) (local.get $mask)) (v128.and (local.get $x) (local.get $mask))))
                 (local.set $x (v128.load (i32.add (local.get $q) (i32.sub (local.get $base) (local.get $w)))))
@@ -171,23 +170,39 @@
                 (local.set $dc (i16x8.sub (v128.and (local.get $c) (local.get $mask)) (v128.and (local.get $x) (local.get $mask))))
                 (local.set $x (v128.load (i32.add (local.get $q) (i32.sub (local.get $base) (local.get $w2)))))
                 (local.set $dd (i16x8.sub (v128.and (local.get $d) (local.get $mask)) (v128.and (local.get $x) (local.get $mask))))
-                (local.set $step (call $sum16 (i16x8.abs (i16x8.sub (local.get $da) (local.get $db)))))
-                (local.set $beside (call $sum16 (i16x8.add
+                (local.set $tds (i32x4.extadd_pairwise_i16x8_u (i16x8.abs (i16x8.sub (local.get $da) (local.get $db)))))
+                (local.set $tdn (i32x4.extadd_pairwise_i16x8_u (i16x8.add
                   (i16x8.abs (i16x8.sub (local.get $dc) (local.get $da)))
-                  (i16x8.abs (i16x8.sub (local.get $db) (local.get $dd))))))
-                (local.set $flag (i32.or (local.get $flag) (i32.shl (call $artifact (local.get $step) (local.get $beside)) (i32.const 3))))))
-            (i32.store8 (local.get $flags) (local.get $flag))
+                  (i16x8.abs (i16x8.sub (local.get $db) (local.get $dd))))))))
+            ;; The four edges' steps and besides side by side (left, left change, top, top change),
+            ;; tested at once; an edge not tested has step 0, which is no artifact.
+            (local.set $t1 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (i32x4.shr_u (local.get $s) (i32.const 8)) (i32x4.shr_u (local.get $ds) (i32.const 16)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (i32x4.shr_u (local.get $s) (i32.const 8)) (i32x4.shr_u (local.get $ds) (i32.const 16)))))
+            (local.set $t2 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $ts) (local.get $tds))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $ts) (local.get $tds))))
+            (local.set $steps (i32x4.add
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t1) (local.get $t2))
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t1) (local.get $t2))))
+            (local.set $t1 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $n) (local.get $dn))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $n) (local.get $dn))))
+            (local.set $t2 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $tn) (local.get $tdn))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $tn) (local.get $tdn))))
+            (local.set $besides (i32x4.add
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t1) (local.get $t2))
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t1) (local.get $t2))))
+            (i32.store8 (local.get $flags) (i32x4.bitmask (v128.and
+              (i32x4.gt_u (local.get $steps) (i32x4.splat (i32.const 48)))
+              (i32x4.gt_u (i32x4.shl (local.get $steps) (i32.const 2))
+                (i32x4.add (i32x4.mul (local.get $besides) (i32x4.splat (i32.const 5))) (i32x4.splat (i32.const 80)))))))
             (local.set $flags (i32.add (local.get $flags) (i32.const 1)))
             (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
             (br $blocks)))
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
         (br $rows)))
-    (i32.store (local.get $totals) (local.get $change))
-    (i32.store offset=4 (local.get $totals) (local.get $besides)))
-
-  ;; 1 when an edge's 8-point sums make it an artifact (see edges), else 0.
-  (func $artifact (param $step i32) (param $beside i32) (result i32)
-    (i32.and
-      (i32.gt_u (local.get $step) (i32.const 48))
-      (i32.gt_u (i32.shl (local.get $step) (i32.const 2)) (i32.add (i32.mul (local.get $beside) (i32.const 5)) (i32.const 80)))))
+    (i32.store (local.get $totals) (call $sum32 (local.get $changeTotal)))
+    (i32.store offset=4 (local.get $totals) (call $sum32 (local.get $besideTotal))))
 )
