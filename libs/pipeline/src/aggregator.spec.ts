@@ -54,12 +54,13 @@ describe('createAggregator', () => {
     const macroblocking: DetectorInfo = { name: 'macroblocking', defect: 'macroblocking', needs: { video: { width: 0, height: 0 }, audio: null } };
     const short = (peak: number) => batches('macroblocking', frames('macroblocking', 50, (i) => (i === 20 ? peak : i === 21 ? 0.6 : 0)));
     // Two frames (0.08 s) are under the 0.2 s minimum: only a sure frame makes them an event, opened at once.
-    const sure = await run([macroblocking], short(0.97));
+    const confirming = { macroblocking: { confirmScore: 0.8 } };
+    const sure = await run([macroblocking], short(0.97), confirming);
     expect(sure.defects).toEqual([expect.objectContaining({ type: 'macroblocking', startSec: 0.8, endSec: 0.88 })]);
     expect(sure.log).toEqual(['open macroblocking 0.8', 'close macroblocking 0.8-0.88']);
-    expect((await run([macroblocking], short(0.75))).defects).toEqual([]);
-    // A rule without a confirm score keeps the minimum duration however sure the frame.
-    expect((await run([macroblocking], short(0.97), { macroblocking: { confirmScore: undefined } })).defects).toEqual([]);
+    expect((await run([macroblocking], short(0.75), confirming)).defects).toEqual([]);
+    // A rule without a confirm score (the default one) keeps the minimum duration however sure the frame.
+    expect((await run([macroblocking], short(0.97))).defects).toEqual([]);
   });
 
   it('keeps one event across a short dip (hysteresis and max gap)', async () => {

@@ -15,7 +15,7 @@ import type { TrainOptions } from './train';
 
 const MODEL = 'libs/detectors/models/macroblocking.onnx';
 const WORK = 'tmp/macroblocking';
-const data: GenerateOptions = { workDir: path.join(WORK, 'clips'), seed: 5, frames: 150, clipsPerSource: 6, heldOutClipsPerSource: 18, variants: 2, concurrency: 2 };
+const data: GenerateOptions = { workDir: path.join(WORK, 'clips'), seed: 5, frames: 150, clipsPerSource: 12, heldOutClipsPerSource: 18, variants: 2, concurrency: 2 };
 const training: TrainOptions = { seed: 5, hidden: 16, members: 5, epochs: 80, learningRate: 0.01, batchSize: 128, l2: 1e-4 };
 
 async function train(): Promise<void> {
