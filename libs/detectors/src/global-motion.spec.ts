@@ -1,4 +1,5 @@
 import { GLOBAL_MOTION_RANGE, GlobalMotionTest, UNEXPLAINED_BLOCK_RESIDUAL, UNEXPLAINED_TEXTURE_SHARE } from './global-motion';
+import { MacroblockKernels } from './macroblock-kernels';
 import { checkerboard, plane, withLostSlice } from './spec-helpers';
 
 const W = 320;
@@ -136,5 +137,31 @@ describe('GlobalMotionTest', () => {
       expect(fresh > 0).toBe(t === 5 || t === 6);
       if (fresh === 0) expect(carried.shift).toEqual([-3, 0]);
     }
+  });
+
+  it('gives the same counts and shifts with the frames in WebAssembly memory (the feature tracker\'s)', () => {
+    const frames = Array.from({ length: 9 }, (_, t) =>
+      t === 4 ? withLostSlice(texture(3 * t, 0), W) : t === 7 ? texture(3 * t + GLOBAL_MOTION_RANGE + 8, 2) : t === 6 ? detailed(3 * t, 1) : texture(3 * t, 0),
+    );
+    const kernels = new MacroblockKernels();
+    kernels.resize(W, H);
+    const inTypeScript = new GlobalMotionTest();
+    const inKernels = new GlobalMotionTest(kernels);
+    const counts: number[] = [];
+    for (let t = 1; t < frames.length; t++) {
+      const p = frames[t] as Uint8Array;
+      const q = frames[t - 1] as Uint8Array;
+      kernels.previous.set(q);
+      kernels.current.set(p);
+      const changed = changedBlocks(p, q);
+      const blockTextures = blockTexture(p);
+      const expected = inTypeScript.unexplainedBlocks(p, q, W, H, t, changed, changed.length, 2, BLOCKS, blockTextures);
+      const got = inKernels.unexplainedBlocks(kernels.current, kernels.previous, W, H, t, changed, changed.length, 2, BLOCKS, blockTextures);
+      expect({ t, got, shift: inKernels.shift }).toEqual({ t, got: expected, shift: inTypeScript.shift });
+      counts.push(got);
+    }
+    // The cases reach both answers: explained pans, and the slice, the jump and the new detail.
+    expect(counts.filter((c) => c === 0).length).toBeGreaterThan(2);
+    expect(counts.filter((c) => c > 2).length).toBeGreaterThan(2);
   });
 });

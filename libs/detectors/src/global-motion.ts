@@ -31,6 +31,8 @@ export const UNEXPLAINED_BLOCK_RESIDUAL = 5;
  */
 export const UNEXPLAINED_TEXTURE_SHARE = 0.5;
 
+import type { MacroblockKernels } from './macroblock-kernels';
+
 const B = 16;
 /** Lines (rows for the column profiles, columns for the row profiles) the profiles are taken on. */
 const PROFILE_LINES = 16;
@@ -65,6 +67,17 @@ export class GlobalMotionTest {
   private measured: number | null = null;
   /** The shift chosen on the last call: the content moved by (−dx, −dy). */
   shift: readonly [number, number] = [0, 0];
+  /** Which of the kernels' two profile sets holds the last measured picture's profiles. */
+  private kernelSet: 0 | 1 = 0;
+  /** Whether the last call measured in the kernels' memory (null: no call yet). */
+  private lastInKernels: boolean | null = null;
+
+  /**
+   * With `kernels`, the frames that are the kernels' current and previous planes (the feature
+   * tracker's) are profiled and compared in WebAssembly (`macroblock-kernels.wat`), with the same
+   * integer sums and the same answers; other planes, in TypeScript.
+   */
+  constructor(private readonly kernels?: MacroblockKernels) {}
 
   /**
    * Counts the blocks in `changed` (indices of the blocks of `plane`, frame number `frame`, that
@@ -91,6 +104,11 @@ export class GlobalMotionTest {
     texture?: Float32Array,
   ): number {
     const bar: BlockBar = { width, height, changed, changedCount, texture };
+    const kernels = this.kernels && texture && plane === this.kernels.current && previousPlane === this.kernels.previous ? this.kernels : null;
+    const count = (dx: number, dy: number, stop: number): number =>
+      kernels ? kernels.unexplained(changed, changedCount, texture as Float32Array, dx, dy, stop) : countUnexplained(plane, previousPlane, bar, dx, dy, stop);
+    if (this.lastInKernels !== (kernels !== null)) this.measured = null;
+    this.lastInKernels = kernels !== null;
     if (width !== this.width || height !== this.height || this.current === null || this.previous === null) {
       this.width = width;
       this.height = height;
@@ -103,16 +121,27 @@ export class GlobalMotionTest {
     // profiles are not needed.
     const [lastX, lastY] = this.shift;
     if (lastX !== 0 || lastY !== 0) {
-      const count = countUnexplained(plane, previousPlane, bar, lastX, lastY, stopAbove);
-      if (count <= stopAbove) return count;
+      const pan = count(lastX, lastY, stopAbove);
+      if (pan <= stopAbove) return pan;
     }
     // The last call's picture is this call's previous one: swap instead of measuring it again.
     const previous = this.current;
     const current = this.previous;
     this.current = current;
     this.previous = previous;
-    if (this.measured === null || this.measured !== frame - 1) measureProfiles(previousPlane, width, height, previous);
-    measureProfiles(plane, width, height, current);
+    if (kernels) {
+      // The same swap for the two profile sets in WebAssembly memory.
+      const previousSet = this.kernelSet;
+      const currentSet = (1 - previousSet) as 0 | 1;
+      if (this.measured === null || this.measured !== frame - 1) kernels.profiles(1, previousSet);
+      kernels.profiles(0, currentSet);
+      this.kernelSet = currentSet;
+      Object.assign(previous, kernels.profileSets[previousSet]);
+      Object.assign(current, kernels.profileSets[currentSet]);
+    } else {
+      if (this.measured === null || this.measured !== frame - 1) measureProfiles(previousPlane, width, height, previous);
+      measureProfiles(plane, width, height, current);
+    }
     this.measured = frame;
 
     const gx = profileShift(current.columnGradient, previous.columnGradient, current);
@@ -124,9 +153,9 @@ export class GlobalMotionTest {
       const dx = k === 2 ? 0 : gx;
       const dy = k === 1 ? 0 : gy;
       if ((dx === 0 && dy === 0) || (k > 0 && (gx === 0 || gy === 0))) continue;
-      const count = countUnexplained(plane, previousPlane, bar, dx, dy, Math.min(countUpTo, fewest - 1));
-      if (count < fewest) {
-        fewest = count;
+      const unexplained = count(dx, dy, Math.min(countUpTo, fewest - 1));
+      if (unexplained < fewest) {
+        fewest = unexplained;
         this.shift = [dx, dy];
         if (fewest === 0) return 0;
       }

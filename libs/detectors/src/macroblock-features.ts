@@ -146,7 +146,7 @@ export class MacroblockFeatureTracker {
   private blockChange = new Float32Array(0);
   private readonly changeHistogram = new Uint32Array(256);
   private newCollapsed = 0;
-  private readonly motion = new GlobalMotionTest();
+  private readonly motion = new GlobalMotionTest(this.kernels);
   /** Frames compared with their previous one since the last reset (numbers them for {@link motion}). */
   private frame = 0;
   /** Scratch: indices of the blocks that changed (see {@link unexplained}). */

@@ -21,7 +21,18 @@ interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   texture(p: number, q: number, width: number, bw: number, bh: number, out: number): void;
   edges(p: number, q: number, width: number, bw: number, bh: number, flags: number, totals: number): void;
+  profiles(p: number, width: number, height: number, rows: number, nrows: number, first: number, step: number, columns: number, col: number, row: number): void;
+  unexplained(p: number, q: number, width: number, height: number, bw: number, changed: number, count: number, texture: number, dx: number, dy: number, stopAbove: number): number;
 }
+
+/** Profiles of one picture in WebAssembly memory (see {@link MacroblockKernels.profiles}). */
+export interface KernelProfiles {
+  columnGradient: Int32Array;
+  rowGradient: Int32Array;
+}
+
+/** Most rows the column profile is taken on. */
+const PROFILE_ROWS = 16;
 
 /** The part of the `WebAssembly` global used here (the workspace's TypeScript libs do not declare it). */
 interface WebAssemblyApi {
@@ -54,6 +65,17 @@ export class MacroblockKernels {
   private textureOut = 0;
   private edgeOut = 0;
   private totalsOut = 0;
+  private profileOut: [number, number] = [0, 0];
+  private profileRowsOut = 0;
+  private changedOut = 0;
+  private textureIn = 0;
+  private width = 0;
+  private height = 0;
+  /** Two sets of projection profiles, for the motion test's current and previous picture. */
+  profileSets: [KernelProfiles, KernelProfiles] = [
+    { columnGradient: new Int32Array(0), rowGradient: new Int32Array(0) },
+    { columnGradient: new Int32Array(0), rowGradient: new Int32Array(0) },
+  ];
   /** The current frame's luma (`width × height` bytes of WebAssembly memory). */
   current = new Uint8Array(0);
   /** The previous frame's luma; zeros after {@link resize}. */
@@ -76,7 +98,14 @@ export class MacroblockKernels {
     this.textureOut = 2 * slot;
     this.edgeOut = this.textureOut + align(4 * TEXTURE_SUMS * blocks);
     this.totalsOut = this.edgeOut + align(blocks);
-    const bytes = this.totalsOut + 8;
+    const profileBytes = align(4 * (width + height));
+    this.profileOut = [this.totalsOut + 16, this.totalsOut + 16 + profileBytes];
+    this.profileRowsOut = this.profileOut[1] + profileBytes;
+    this.changedOut = this.profileRowsOut + 4 * PROFILE_ROWS;
+    this.textureIn = this.changedOut + align(4 * blocks);
+    this.width = width;
+    this.height = height;
+    const bytes = this.textureIn + 4 * blocks;
     const { memory } = this.exports;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
     new Uint8Array(memory.buffer, 0, bytes).fill(0);
@@ -113,8 +142,42 @@ export class MacroblockKernels {
     return { change: this.totals[0] as number, beside: this.totals[1] as number };
   }
 
+  /**
+   * The motion test's projection profiles of the current (`of` 0) or previous (1) frame into
+   * {@link profileSets}[`set`]: the absolute step across per column, summed over up to 16 rows
+   * spread over the picture, and the step down per row, summed over 16 columns spread across it
+   * (what `global-motion.ts` measures in TypeScript for planes outside this memory).
+   */
+  profiles(of: 0 | 1, set: 0 | 1): void {
+    const { width, height } = this;
+    const rows = Math.min(PROFILE_ROWS, height - 1);
+    const offsets = new Int32Array(this.exports.memory.buffer, this.profileRowsOut, PROFILE_ROWS);
+    for (let k = 0; k < rows; k++) offsets[k] = Math.floor(((k + 0.5) * (height - 1)) / rows) * width;
+    const columns = Math.min(PROFILE_ROWS, width);
+    const step = Math.floor(width / columns);
+    const out = this.profileOut[set];
+    this.exports.profiles(this.slots[of], width, height, this.profileRowsOut, rows, step >> 1, step, columns, out, out + 4 * width);
+  }
+
+  /**
+   * The motion test's count of the `changed` blocks (the first `count`) that the previous frame
+   * moved by (dx, dy) does not explain, up to `stopAbove` + 1, with each block's bar from
+   * `texture` (see `countUnexplained` in global-motion.ts, which it replaces for this memory's frames).
+   */
+  unexplained(changed: Int32Array, count: number, texture: Float32Array, dx: number, dy: number, stopAbove: number): number {
+    const { buffer } = this.exports.memory;
+    new Int32Array(buffer, this.changedOut, count).set(changed.subarray(0, count));
+    new Float32Array(buffer, this.textureIn, texture.length).set(texture);
+    const bw = Math.floor(this.width / 16);
+    return this.exports.unexplained(this.slots[0], this.slots[1], this.width, this.height, bw, this.changedOut, count, this.textureIn, dx, dy, stopAbove);
+  }
+
   private views(pixels: number, blocks: number): void {
     const { buffer } = this.exports.memory;
+    this.profileSets = [0, 1].map((set) => ({
+      columnGradient: new Int32Array(buffer, this.profileOut[set] as number, this.width),
+      rowGradient: new Int32Array(buffer, (this.profileOut[set] as number) + 4 * this.width, this.height),
+    })) as [KernelProfiles, KernelProfiles];
     this.current = new Uint8Array(buffer, this.slots[0], pixels);
     this.previous = new Uint8Array(buffer, this.slots[1], pixels);
     this.textureSums = new Int32Array(buffer, this.textureOut, TEXTURE_SUMS * blocks);

@@ -205,4 +205,128 @@
         (br $rows)))
     (i32.store (local.get $totals) (call $sum32 (local.get $changeTotal)))
     (i32.store offset=4 (local.get $totals) (call $sum32 (local.get $besideTotal))))
+
+  ;; The motion test's projection profiles (global-motion.ts measureProfiles): for x in
+  ;; 0 … width − 2, col[x] = Σ over the rows listed at rows (nrows i32 offsets of a row's first
+  ;; pixel) of |p[r + x + 1] − p[r + x]|, and col[width − 1] = 0; for y in 0 … height − 2,
+  ;; row[y] = Σ over j < columns of |p[y·width + first + j·step + width] − p[y·width + first + j·step]|.
+  (func (export "profiles") (param $p i32) (param $w i32) (param $h i32) (param $rows i32) (param $nrows i32)
+    (param $first i32) (param $step i32) (param $columns i32) (param $col i32) (param $row i32)
+    (local $x i32) (local $k i32) (local $r i32) (local $a i32) (local $b i32) (local $g i32) (local $y i32) (local $j i32)
+    (local $d v128) (local $lo v128) (local $hi v128) (local $o i32)
+    (memory.fill (local.get $col) (i32.const 0) (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $k (i32.const 0))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $k) (local.get $nrows)))
+        (local.set $r (i32.add (local.get $p) (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $x (i32.const 0))
+        ;; 16 columns at a time while x + 15 ≤ width − 2
+        (block $simd_done
+          (loop $chunks
+            (br_if $simd_done (i32.gt_s (i32.add (local.get $x) (i32.const 17)) (local.get $w)))
+            (local.set $lo (v128.load (i32.add (local.get $r) (local.get $x))))
+            (local.set $hi (v128.load (i32.add (local.get $r) (i32.add (local.get $x) (i32.const 1)))))
+            (local.set $d (i8x16.sub (i8x16.max_u (local.get $lo) (local.get $hi)) (i8x16.min_u (local.get $lo) (local.get $hi))))
+            (local.set $lo (i16x8.extend_low_i8x16_u (local.get $d)))
+            (local.set $hi (i16x8.extend_high_i8x16_u (local.get $d)))
+            (local.set $o (i32.add (local.get $col) (i32.shl (local.get $x) (i32.const 2))))
+            (v128.store (local.get $o) (i32x4.add (v128.load (local.get $o)) (i32x4.extend_low_i16x8_u (local.get $lo))))
+            (v128.store offset=16 (local.get $o) (i32x4.add (v128.load offset=16 (local.get $o)) (i32x4.extend_high_i16x8_u (local.get $lo))))
+            (v128.store offset=32 (local.get $o) (i32x4.add (v128.load offset=32 (local.get $o)) (i32x4.extend_low_i16x8_u (local.get $hi))))
+            (v128.store offset=48 (local.get $o) (i32x4.add (v128.load offset=48 (local.get $o)) (i32x4.extend_high_i16x8_u (local.get $hi))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $chunks)))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_s (local.get $x) (i32.sub (local.get $w) (i32.const 1))))
+            (local.set $a (i32.load8_u (i32.add (local.get $r) (local.get $x))))
+            (local.set $b (i32.load8_u offset=1 (i32.add (local.get $r) (local.get $x))))
+            (local.set $o (i32.add (local.get $col) (i32.shl (local.get $x) (i32.const 2))))
+            (i32.store (local.get $o) (i32.add (i32.load (local.get $o)) (call $abs (i32.sub (local.get $a) (local.get $b)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $tail)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $each_row)))
+    (local.set $y (i32.const 0))
+    (local.set $r (i32.add (local.get $p) (local.get $first)))
+    (block $done
+      (loop $rows_down
+        (br_if $done (i32.ge_s (local.get $y) (i32.sub (local.get $h) (i32.const 1))))
+        (local.set $g (i32.const 0))
+        (local.set $a (local.get $r))
+        (local.set $j (i32.const 0))
+        (block $cols_done
+          (loop $cols
+            (br_if $cols_done (i32.ge_u (local.get $j) (local.get $columns)))
+            (local.set $g (i32.add (local.get $g)
+              (call $abs (i32.sub (i32.load8_u (i32.add (local.get $a) (local.get $w))) (i32.load8_u (local.get $a))))))
+            (local.set $a (i32.add (local.get $a) (local.get $step)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $cols)))
+        (i32.store (i32.add (local.get $row) (i32.shl (local.get $y) (i32.const 2))) (local.get $g))
+        (local.set $r (i32.add (local.get $r) (local.get $w)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows_down))))
+
+  (func $abs (param $v i32) (result i32)
+    (select (local.get $v) (i32.sub (i32.const 0) (local.get $v)) (i32.ge_s (local.get $v) (i32.const 0))))
+
+  ;; The motion test's residual count (global-motion.ts countUnexplained): for each of the count
+  ;; blocks listed at changed (i32 block indices), its bar is max(5, 0.5 × texture[block]) (f32 at
+  ;; texture); a block whose 16 × 16 area one pixel in, moved by (dx, dy), leaves the picture is
+  ;; explained; else it is unexplained when its mean |p − q moved| is above the bar on 4 points
+  ;; (rows and columns 1 and 9 of the block) and on the 64 lattice points. Counts up to stopAbove + 1.
+  (func (export "unexplained") (param $p i32) (param $q i32) (param $w i32) (param $h i32) (param $bw i32)
+    (param $changed i32) (param $count i32) (param $texture i32) (param $dx i32) (param $dy i32) (param $stopAbove i32) (result i32)
+    (local $k i32) (local $i i32) (local $bx i32) (local $by i32) (local $x0 i32) (local $y0 i32) (local $shift i32)
+    (local $bar f64) (local $sum i32) (local $o i32) (local $j i32) (local $found i32)
+    (local $mask v128) (local $acc v128) (local $a v128) (local $b v128)
+    (local.set $mask (i16x8.splat (i32.const 0x00ff)))
+    (local.set $shift (i32.add (i32.mul (local.get $dy) (local.get $w)) (local.get $dx)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_s (local.get $k) (local.get $count)))
+        (local.set $i (i32.load (i32.add (local.get $changed) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (local.set $by (i32.div_u (local.get $i) (local.get $bw)))
+        (local.set $bx (i32.sub (local.get $i) (i32.mul (local.get $by) (local.get $bw))))
+        (local.set $x0 (i32.add (i32.shl (local.get $bx) (i32.const 4)) (i32.const 1)))
+        (local.set $y0 (i32.add (i32.shl (local.get $by) (i32.const 4)) (i32.const 1)))
+        ;; moved partly out of the picture: explained
+        (br_if $blocks (i32.lt_s (i32.add (local.get $x0) (local.get $dx)) (i32.const 0)))
+        (br_if $blocks (i32.ge_s (i32.add (i32.add (local.get $x0) (i32.const 14)) (local.get $dx)) (local.get $w)))
+        (br_if $blocks (i32.lt_s (i32.add (local.get $y0) (local.get $dy)) (i32.const 0)))
+        (br_if $blocks (i32.ge_s (i32.add (i32.add (local.get $y0) (i32.const 14)) (local.get $dy)) (local.get $h)))
+        (local.set $bar (f64.max (f64.const 5)
+          (f64.mul (f64.const 0.5) (f64.promote_f32 (f32.load (i32.add (local.get $texture) (i32.shl (local.get $i) (i32.const 2))))))))
+        ;; 4 points first
+        (local.set $o (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0)))
+        (local.set $sum (i32.add
+          (i32.add
+            (call $abs (i32.sub (i32.load8_u (i32.add (local.get $p) (local.get $o))) (i32.load8_u (i32.add (local.get $q) (i32.add (local.get $o) (local.get $shift))))))
+            (call $abs (i32.sub (i32.load8_u offset=8 (i32.add (local.get $p) (local.get $o))) (i32.load8_u offset=8 (i32.add (local.get $q) (i32.add (local.get $o) (local.get $shift)))))))
+          (i32.add
+            (call $abs (i32.sub (i32.load8_u (i32.add (local.get $p) (i32.add (local.get $o) (i32.shl (local.get $w) (i32.const 3)))))
+              (i32.load8_u (i32.add (local.get $q) (i32.add (i32.add (local.get $o) (i32.shl (local.get $w) (i32.const 3))) (local.get $shift))))))
+            (call $abs (i32.sub (i32.load8_u offset=8 (i32.add (local.get $p) (i32.add (local.get $o) (i32.shl (local.get $w) (i32.const 3)))))
+              (i32.load8_u offset=8 (i32.add (local.get $q) (i32.add (i32.add (local.get $o) (i32.shl (local.get $w) (i32.const 3))) (local.get $shift)))))))))
+        (br_if $blocks (f64.le (f64.div (f64.convert_i32_u (local.get $sum)) (f64.const 4)) (local.get $bar)))
+        ;; then the 64 lattice points: 8 rows of 16 bytes, the even ones
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (loop $lattice
+          (local.set $a (v128.load (i32.add (local.get $p) (local.get $o))))
+          (local.set $b (v128.load (i32.add (local.get $q) (i32.add (local.get $o) (local.get $shift)))))
+          (local.set $acc (i16x8.add (local.get $acc)
+            (v128.and (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (local.get $mask))))
+          (local.set $o (i32.add (local.get $o) (i32.shl (local.get $w) (i32.const 1))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $lattice (i32.lt_u (local.get $j) (i32.const 8))))
+        (local.set $sum (call $sum32 (i32x4.extadd_pairwise_i16x8_u (local.get $acc))))
+        (br_if $blocks (f64.le (f64.div (f64.convert_i32_u (local.get $sum)) (f64.const 64)) (local.get $bar)))
+        (local.set $found (i32.add (local.get $found) (i32.const 1)))
+        (br_if $done (i32.gt_s (local.get $found) (local.get $stopAbove)))
+        (br $blocks)))
+    (local.get $found))
 )
