@@ -13,6 +13,8 @@
  * other content). libs/detectors/MODEL.md "Motion test" has the measurements.
  */
 
+import type { MacroblockKernels } from './macroblock-kernels';
+
 /** Largest global shift looked for, in pixels per frame, across and down. */
 export const GLOBAL_MOTION_RANGE = 16;
 /**
@@ -30,8 +32,6 @@ export const UNEXPLAINED_BLOCK_RESIDUAL = 5;
  * texture or more. Chosen on the validation set and the credits (MODEL.md "Motion test").
  */
 export const UNEXPLAINED_TEXTURE_SHARE = 0.5;
-
-import type { MacroblockKernels } from './macroblock-kernels';
 
 const B = 16;
 /** Lines (rows for the column profiles, columns for the row profiles) the profiles are taken on. */
@@ -105,8 +105,9 @@ export class GlobalMotionTest {
   ): number {
     const bar: BlockBar = { width, height, changed, changedCount, texture };
     const kernels = this.kernels && texture && plane === this.kernels.current && previousPlane === this.kernels.previous ? this.kernels : null;
+    kernels?.loadBlocks(changed, changedCount, texture as Float32Array);
     const count = (dx: number, dy: number, stop: number): number =>
-      kernels ? kernels.unexplained(changed, changedCount, texture as Float32Array, dx, dy, stop) : countUnexplained(plane, previousPlane, bar, dx, dy, stop);
+      kernels ? kernels.unexplained(changedCount, dx, dy, stop) : countUnexplained(plane, previousPlane, bar, dx, dy, stop);
     if (this.lastInKernels !== (kernels !== null)) this.measured = null;
     this.lastInKernels = kernels !== null;
     if (width !== this.width || height !== this.height || this.current === null || this.previous === null) {
@@ -170,12 +171,24 @@ function newProfiles(width: number, height: number): Profiles {
 }
 
 /** Sum of the absolute gradient across, per column (over sampled rows), and down, per row (over sampled columns). */
+/**
+ * Where the profiles are taken: the offsets of the first pixel of the (up to {@link PROFILE_LINES})
+ * rows the column profile sums, and the first of the columns the row profile sums, their step
+ * and count.
+ */
+export function profileLines(width: number, height: number): { rows: number[]; first: number; step: number; columns: number } {
+  const count = Math.min(PROFILE_LINES, height - 1);
+  const rows = Array.from({ length: count }, (_, k) => Math.floor(((k + 0.5) * (height - 1)) / count) * width);
+  const columns = Math.min(PROFILE_LINES, width);
+  const step = Math.floor(width / columns);
+  return { rows, first: step >> 1, step, columns };
+}
+
 function measureProfiles(p: Uint8Array, width: number, height: number, out: Profiles): void {
   const { columnGradient, rowGradient } = out;
   columnGradient.fill(0);
-  const rows = Math.min(PROFILE_LINES, height - 1);
-  for (let k = 0; k < rows; k++) {
-    const r = Math.floor(((k + 0.5) * (height - 1)) / rows) * width;
+  const lines = profileLines(width, height);
+  for (const r of lines.rows) {
     let left = p[r] as number;
     for (let x = 0; x < width - 1; x++) {
       const right = p[r + x + 1] as number;
@@ -183,9 +196,7 @@ function measureProfiles(p: Uint8Array, width: number, height: number, out: Prof
       left = right;
     }
   }
-  const columns = Math.min(PROFILE_LINES, width);
-  const step = Math.floor(width / columns);
-  const first = step >> 1;
+  const { first, step, columns } = lines;
   const end = first + columns * step;
   for (let y = 0, r = 0; y < height - 1; y++, r += width) {
     let gradient = 0;

@@ -4,6 +4,7 @@
  * They sum the same lattice points as the scalar TypeScript passes they replaced, in integers, so
  * the features are the same bit for bit, at a fraction of the cost (MODEL.md "Cost").
  */
+import { profileLines } from './global-motion';
 import { MACROBLOCK_KERNELS_WASM } from './macroblock-kernels-wasm';
 
 /** Per block, the texture pass writes: Σ step across, Σ step down, Σ change from the previous frame, and a 0. */
@@ -31,7 +32,7 @@ export interface KernelProfiles {
   rowGradient: Int32Array;
 }
 
-/** Most rows the column profile is taken on. */
+/** Most rows the column profile is taken on (`PROFILE_LINES` in global-motion.ts). */
 const PROFILE_ROWS = 16;
 
 /** The part of the `WebAssembly` global used here (the workspace's TypeScript libs do not declare it). */
@@ -71,6 +72,7 @@ export class MacroblockKernels {
   private textureIn = 0;
   private width = 0;
   private height = 0;
+  private profileLayout = profileLines(0, 0);
   /** Two sets of projection profiles, for the motion test's current and previous picture. */
   profileSets: [KernelProfiles, KernelProfiles] = [
     { columnGradient: new Int32Array(0), rowGradient: new Int32Array(0) },
@@ -85,6 +87,8 @@ export class MacroblockKernels {
   /** Per block, row-major, after {@link edges}: {@link LEFT_ARTIFACT} | {@link LEFT_CHANGE} | {@link TOP_ARTIFACT} | {@link TOP_CHANGE}. */
   edgeFlags = new Uint8Array(0);
   private totals = new Int32Array(0);
+  private changedBlocks = new Int32Array(0);
+  private blockTexture = new Float32Array(0);
 
   constructor() {
     this.exports = new wasm.Instance(kernelModule()).exports as KernelExports;
@@ -105,11 +109,13 @@ export class MacroblockKernels {
     this.textureIn = this.changedOut + align(4 * blocks);
     this.width = width;
     this.height = height;
+    this.profileLayout = profileLines(width, height);
     const bytes = this.textureIn + 4 * blocks;
     const { memory } = this.exports;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
     new Uint8Array(memory.buffer, 0, bytes).fill(0);
     this.views(width * height, blocks);
+    new Int32Array(memory.buffer, this.profileRowsOut, this.profileLayout.rows.length).set(this.profileLayout.rows);
   }
 
   /** Makes the current frame the previous one; the next frame is written over the old previous one. */
@@ -149,25 +155,27 @@ export class MacroblockKernels {
    * (what `global-motion.ts` measures in TypeScript for planes outside this memory).
    */
   profiles(of: 0 | 1, set: 0 | 1): void {
-    const { width, height } = this;
-    const rows = Math.min(PROFILE_ROWS, height - 1);
-    const offsets = new Int32Array(this.exports.memory.buffer, this.profileRowsOut, PROFILE_ROWS);
-    for (let k = 0; k < rows; k++) offsets[k] = Math.floor(((k + 0.5) * (height - 1)) / rows) * width;
-    const columns = Math.min(PROFILE_ROWS, width);
-    const step = Math.floor(width / columns);
+    const { width, height, profileLayout: lines } = this;
     const out = this.profileOut[set];
-    this.exports.profiles(this.slots[of], width, height, this.profileRowsOut, rows, step >> 1, step, columns, out, out + 4 * width);
+    this.exports.profiles(this.slots[of], width, height, this.profileRowsOut, lines.rows.length, lines.first, lines.step, lines.columns, out, out + 4 * width);
   }
 
   /**
-   * The motion test's count of the `changed` blocks (the first `count`) that the previous frame
-   * moved by (dx, dy) does not explain, up to `stopAbove` + 1, with each block's bar from
-   * `texture` (see `countUnexplained` in global-motion.ts, which it replaces for this memory's frames).
+   * Copies the motion test's inputs for {@link unexplained} into this memory, once per frame: the
+   * first `count` of `changed` (block indices) and every block's `texture`.
    */
-  unexplained(changed: Int32Array, count: number, texture: Float32Array, dx: number, dy: number, stopAbove: number): number {
-    const { buffer } = this.exports.memory;
-    new Int32Array(buffer, this.changedOut, count).set(changed.subarray(0, count));
-    new Float32Array(buffer, this.textureIn, texture.length).set(texture);
+  loadBlocks(changed: Int32Array, count: number, texture: Float32Array): void {
+    this.changedBlocks.set(changed.subarray(0, count));
+    this.blockTexture.set(texture.subarray(0, this.blockTexture.length));
+  }
+
+  /**
+   * The motion test's count of the first `count` loaded changed blocks (see {@link loadBlocks})
+   * that the previous frame moved by (dx, dy) does not explain, up to `stopAbove` + 1, with each
+   * block's bar from its texture (see `countUnexplained` in global-motion.ts, which it replaces
+   * for this memory's frames).
+   */
+  unexplained(count: number, dx: number, dy: number, stopAbove: number): number {
     const bw = Math.floor(this.width / 16);
     return this.exports.unexplained(this.slots[0], this.slots[1], this.width, this.height, bw, this.changedOut, count, this.textureIn, dx, dy, stopAbove);
   }
@@ -183,6 +191,8 @@ export class MacroblockKernels {
     this.textureSums = new Int32Array(buffer, this.textureOut, TEXTURE_SUMS * blocks);
     this.edgeFlags = new Uint8Array(buffer, this.edgeOut, blocks);
     this.totals = new Int32Array(buffer, this.totalsOut, 2);
+    this.changedBlocks = new Int32Array(buffer, this.changedOut, blocks);
+    this.blockTexture = new Float32Array(buffer, this.textureIn, blocks);
   }
 }
 
