@@ -112,6 +112,29 @@ describe('MacroblockFeatureTracker', () => {
       expect(at(f, 'collapseShareRise')).toBeCloseTo(28 / 240, 5);
       expect(at(f, 'newCollapseShare')).toBeCloseTo(28 / 240, 5);
       expect(at(f, 'textureMemory')).toBeGreaterThan(0.1);
+      // Each row repeats the one above: the texture across is kept, so these are streaks.
+      expect(at(f, 'streakShareRise')).toBeCloseTo(28 / 240, 5);
+      expect(at(f, 'streakMemory')).toBeCloseTo(28 / 240, 5);
+    });
+
+    it('tells streaks from a flat patch or a cut to a flat picture, which lose texture both ways', () => {
+      const flatPatch = grain(5);
+      for (let y = 64; y < 96; y++) flatPatch.fill(128, y * W + 32, y * W + 256);
+      const patched = last([0, 1, 2, 3, 4].map(grain).concat([flatPatch]));
+      expect(at(patched, 'collapseShare')).toBeCloseTo(28 / 240, 5);
+      expect(at(patched, 'streakShareRise')).toBe(0);
+      const cut = last([0, 1, 2, 3, 4].map(grain).concat([new Uint8Array(W * H).fill(40)]));
+      expect(at(cut, 'collapseShare')).toBe(1);
+      expect(at(cut, 'streakShareRise')).toBe(0);
+      expect(at(cut, 'streakMemory')).toBe(0);
+    });
+
+    it('keeps the memory of streaks while the damaged picture is copied on', () => {
+      const planes = [0, 1, 2, 3, 4].map(grain);
+      const streaked = damage(grain(5));
+      const f = last(planes.concat([streaked, streaked.slice(), streaked.slice()]));
+      expect(at(f, 'streakShareRise')).toBe(0);
+      expect(at(f, 'streakMemory')).toBeCloseTo((28 / 240) * DECAY * DECAY, 5);
     });
 
     it('sees a region kept from the previous frame while the grain moves on as stuck', () => {

@@ -12,6 +12,9 @@
  *   moves changes smoothly across the grid, a block replaced by garbage changes in a square;
  * - a *collapsed* block lost its texture since the previous frame (a smear or a flat patch where
  *   there was detail: the decoder's intra prediction with no residual, or its concealment);
+ * - a *streaked* block is a collapsed block whose 4×4-pixel cells still step one way (across or
+ *   down) and hardly the other: intra prediction from damaged data, with no residual, draws bands
+ *   where grain or detail was; a cut to a flat picture or a fade leaves even cells instead;
  * - a *stuck* block did not change while most of the picture did (a region the decoder kept
  *   from an earlier frame while the content moves or the grain changes);
  * - an *unexplained* block changed in a way that the previous frame, where it is or moved as a
@@ -67,6 +70,8 @@ export const MACROBLOCK_FEATURE_NAMES = [
   'newCollapseShare', // collapsed blocks that were not collapsed in the previous frame
   'unexplainedShareRise', // blocks whose change the previous frame, still or moved as a whole, does not explain (up to UNEXPLAINED_CAP), minus their median over the last HISTORY frames
   'unexplainedMemory', // max(unexplainedShareRise, DECAY × previous value)
+  'streakShareRise', // collapsed blocks whose 4×4-pixel cell means step ≥ STREAK_STEP one way and < STREAK_RATIO × that the other, minus their median over the last HISTORY frames
+  'streakMemory', // max(streakShareRise, DECAY × previous value)
 ] as const;
 
 /** Length of the feature vector. */
@@ -83,6 +88,14 @@ export const DECAY = 0.92;
 const COLLAPSE = 0.3;
 /** …when it had at least this much texture (luma codes per pixel step) before. */
 const MIN_TEXTURE = 3;
+/**
+ * A collapsed block is streaked when the means of its 4×4-pixel cells step by at least this many
+ * luma codes one way (across or down) on average… (bands drawn by intra prediction are wider than
+ * the 2-pixel lattice the texture is measured on, so the block looks flat there).
+ */
+const STREAK_STEP = 0.5;
+/** …and by less than this share of that the other way. */
+const STREAK_RATIO = 0.25;
 /** A block is stuck when it changed by less than this share of the frame's median block change… */
 const STUCK = 0.2;
 /** …and that median is at least this many luma codes per pixel (the picture moves or has live grain). */
@@ -90,7 +103,7 @@ const MIN_MOTION = 3;
 /** Indices of the raw values whose rise against the history is a feature (edge counts, then texture counts). */
 const EDGE_RISE_OF = [0, 1, 2, 3, 4, 5] as const;
 const TEXTURE_RISE_OF = [8, 9, 10, 11] as const;
-const RAW_COUNT = 13;
+const RAW_COUNT = 14;
 const B = 16;
 /**
  * Texture and block change are sampled on a 2-pixel lattice inside each block (64 points; the
@@ -137,11 +150,14 @@ export class MacroblockFeatureTracker {
   private runMemory = 0;
   private textureMemory = 0;
   private unexplainedMemory = 0;
+  private streakMemory = 0;
   /** Per block: its texture in the previous frame, and whether it was collapsed then. */
   private previousTexture = new Float32Array(0);
   private texture = new Float32Array(0);
   private previousCollapsed = new Uint8Array(0);
   private collapsed = new Uint8Array(0);
+  /** Scratch: the 16 cell sums of one block (see {@link streaked}). */
+  private readonly cellSums = new Float64Array(16);
   /** Per block: mean absolute change from the previous frame. */
   private blockChange = new Float32Array(0);
   private readonly changeHistogram = new Uint32Array(256);
@@ -194,7 +210,7 @@ export class MacroblockFeatureTracker {
     f[15] = this.changeMemory;
     f[16] = this.runMemory;
     // Texture features (17–26): 4 raw values, 4 rises, a memory, newly collapsed blocks.
-    for (let k = 8; k < RAW_COUNT; k++) f[9 + k] = raw[k];
+    for (let k = 8; k < 12; k++) f[9 + k] = raw[k];
     TEXTURE_RISE_OF.forEach((k, j) => (f[21 + j] = rise(k)));
     this.textureMemory = Math.max(f[21] + f[22], DECAY * this.textureMemory);
     f[25] = this.textureMemory;
@@ -203,6 +219,10 @@ export class MacroblockFeatureTracker {
     f[27] = rise(12);
     this.unexplainedMemory = Math.max(f[27], DECAY * this.unexplainedMemory);
     f[28] = this.unexplainedMemory;
+    // Streak features (29–30): the rise of the blocks collapsed into streaks, and its memory.
+    f[29] = rise(13);
+    this.streakMemory = Math.max(f[29], DECAY * this.streakMemory);
+    f[30] = this.streakMemory;
 
     this.history.set(raw, this.historyNext * RAW_COUNT);
     this.historyNext = (this.historyNext + 1) % HISTORY;
@@ -262,6 +282,7 @@ export class MacroblockFeatureTracker {
     this.runMemory = 0;
     this.textureMemory = 0;
     this.unexplainedMemory = 0;
+    this.streakMemory = 0;
   }
 
   /** Median of raw value `k` over the history. */
@@ -334,8 +355,9 @@ export class MacroblockFeatureTracker {
   /**
    * Measures every block's texture (the smaller of its mean step across and down, on the 2-pixel
    * lattice) and its mean change from the previous frame, then counts collapsed and stuck blocks
-   * (overall and in the worst macroblock row) into `raw[8…11]`. Without a previous frame nothing
-   * is collapsed or stuck.
+   * (overall and in the worst macroblock row) into `raw[8…11]`, and the collapsed blocks that are
+   * streaked into `raw[13]` (only collapsed blocks are read again, so a clean frame costs nothing
+   * more). Without a previous frame nothing is collapsed or stuck.
    */
   private measureTexture(bw: number, bh: number, hasPrevious: boolean): void {
     const { texture, previousTexture, collapsed, previousCollapsed, blockChange, changeHistogram, kernels } = this;
@@ -357,6 +379,7 @@ export class MacroblockFeatureTracker {
     const moving = hasPrevious && medianChange >= MIN_MOTION;
     let collapsedBlocks = 0;
     let stuckBlocks = 0;
+    let streakedBlocks = 0;
     let collapseRowMax = 0;
     let stuckRowMax = 0;
     this.newCollapsed = 0;
@@ -371,6 +394,7 @@ export class MacroblockFeatureTracker {
         if (isCollapsed) {
           rowCollapsed++;
           if (!previousCollapsed[i]) this.newCollapsed++;
+          if (streaked(kernels.current, this.width, bx, by, this.cellSums)) streakedBlocks++;
         }
         if (moving && (blockChange[i] as number) < STUCK * medianChange) rowStuck++;
       }
@@ -384,7 +408,34 @@ export class MacroblockFeatureTracker {
     raw[9] = stuckBlocks / blocks;
     raw[10] = collapseRowMax;
     raw[11] = stuckRowMax;
+    raw[13] = streakedBlocks / blocks;
   }
+}
+
+/**
+ * Whether block (`bx`, `by`) of `plane` is streaked: the means of its 4×4-pixel cells step by at
+ * least {@link STREAK_STEP} codes one way (across or down) on average and by less than
+ * {@link STREAK_RATIO} × that the other way. `cells` is scratch for the 16 cell sums.
+ */
+function streaked(plane: Uint8Array, width: number, bx: number, by: number, cells: Float64Array): boolean {
+  cells.fill(0);
+  for (let y = 0; y < B; y++) {
+    const row = (by * B + y) * width + bx * B;
+    const cell = (y >> 2) * 4;
+    for (let x = 0; x < B; x++) cells[cell + (x >> 2)] += plane[row + x] as number;
+  }
+  let across = 0;
+  let down = 0;
+  for (let a = 0; a < 4; a++) {
+    for (let b = 0; b < 3; b++) {
+      across += Math.abs((cells[a * 4 + b + 1] as number) - (cells[a * 4 + b] as number));
+      down += Math.abs((cells[(b + 1) * 4 + a] as number) - (cells[b * 4 + a] as number));
+    }
+  }
+  // Sums of 16 pixels, 12 neighbouring pairs each way: mean steps of the cell means.
+  const larger = Math.max(across, down) / (16 * 12);
+  const smaller = Math.min(across, down) / (16 * 12);
+  return larger >= STREAK_STEP && smaller < STREAK_RATIO * larger;
 }
 
 /** 1 when `flags` has `bit`, else 0. */

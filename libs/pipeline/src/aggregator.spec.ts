@@ -59,8 +59,11 @@ describe('createAggregator', () => {
     expect(sure.defects).toEqual([expect.objectContaining({ type: 'macroblocking', startSec: 0.8, endSec: 0.88 })]);
     expect(sure.log).toEqual(['open macroblocking 0.8', 'close macroblocking 0.8-0.88']);
     expect((await run([macroblocking], short(0.75), confirming)).defects).toEqual([]);
-    // A rule without a confirm score (the default one) keeps the minimum duration however sure the frame.
-    expect((await run([macroblocking], short(0.97))).defects).toEqual([]);
+    // A rule without a confirm score keeps the minimum duration however sure the frame.
+    expect((await run([macroblocking], short(0.97), { macroblocking: { confirmScore: undefined } })).defects).toEqual([]);
+    // The default rule has the confirm score the committed model was calibrated with (0.95).
+    expect((await run([macroblocking], short(0.97))).defects).toHaveLength(1);
+    expect((await run([macroblocking], short(0.94))).defects).toEqual([]);
   });
 
   it('keeps one event across a short dip (hysteresis and max gap)', async () => {

@@ -32,10 +32,10 @@ export const defaultEventRules: Record<DefectType, EventRule> = {
   freeze: { openScore: 0.5, holdScore: 0.4, minDurationSec: 2.0, maxGapSec: 0.2 },
   silence: { openScore: 0.5, holdScore: 0.4, minDurationSec: 2.0, maxGapSec: 0.2 },
   clipping: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.3 },
-  // No confirm score: calibrated with the model on its training clips, a run of 0.2 s is needed
-  // however sure one frame is (libs/detectors/MODEL.md; `confirmScore` can still make one sure
-  // frame an event, for a model calibrated with one).
-  macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5 },
+  // A sure frame confirms macroblocking at once: the frames that copy a wrecked picture unchanged
+  // score as a still one, so the run can be a single frame (confirmScore calibrated with the model
+  // on its training clips, libs/detectors/MODEL.md).
+  macroblocking: { openScore: 0.5, holdScore: 0.4, minDurationSec: 0.2, maxGapSec: 0.5, confirmScore: 0.95 },
   loudness: { openScore: 0.5, holdScore: 0.4, minDurationSec: 3.0, maxGapSec: 1.0 },
   signal_loss: { openScore: 0.5, holdScore: 0.5, minDurationSec: 0, maxGapSec: 0 },
 };

@@ -118,6 +118,9 @@ export const VALIDATION_SOURCES: readonly string[] = [
   "color=c=#e8e0d0:s={s}:r={r},drawtext=text='%{pts\\:hms}':fontsize=40:fontcolor=#202020:x=(w-tw)/2:y=(h-th)/2",
   "nullsrc=s={s}:r={r},geq=lum='if(mod(floor((X+T*40)/24)+floor(Y/24)\\,2)\\,200\\,50)':cb=128:cr=128",
   'color=c=#101010:s={s}:r={r},drawbox=x=mod(t*90\\,iw):y=0:w=40:h=ih:c=#c0c0c0:t=fill,gblur=sigma=4',
+  // Grain over colour bars: detail in every block, as in the grey + noise held-out source, so that
+  // a variant's effect on such content is seen before the held-out set (twelfth session).
+  'smptebars=s={s}:r={r},noise=alls=16:allf=t',
 ];
 
 /**

@@ -29,14 +29,18 @@ describe('evaluation metrics', () => {
     scores.fill(0.9, 20, 26);
     scores.fill(0.45, 26, 30); // held at 0.4
     scores.fill(0.9, 38, 41); // 8 frames (0.32 s) later: bridged
-    scores.fill(0.95, 60, 62); // 2 frames, 0.76 s later: short, but sure under a confirm score of 0.8
-    // The default rule has no confirm score (the committed model was calibrated without one).
-    expect(await reportedEvents(scores)).toEqual([[20, 40]]);
+    scores.fill(0.95, 60, 62); // 2 frames, 0.76 s later: short, but sure under a confirm score of 0.95 or less
+    // The default rule has the confirm score the committed model was calibrated with (0.95).
+    expect(await reportedEvents(scores)).toEqual([
+      [20, 40],
+      [60, 61],
+    ]);
     expect(await reportedEvents(scores, 25, { confirmScore: 0.8 })).toEqual([
       [20, 40],
       [60, 61],
     ]);
     expect(await reportedEvents(scores, 25, { confirmScore: 0.96 })).toEqual([[20, 40]]);
+    expect(await reportedEvents(scores, 25, { confirmScore: undefined })).toEqual([[20, 40]]);
   });
 
   it('counts events on clean clips as false ones in the all-clips figures, not in the corrupted-clip ones', async () => {
