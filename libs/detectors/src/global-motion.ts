@@ -170,7 +170,6 @@ function newProfiles(width: number, height: number): Profiles {
   return { columnGradient: new Int32Array(width), rowGradient: new Int32Array(height), coarseA: new Int32Array(longest), coarseB: new Int32Array(longest) };
 }
 
-/** Sum of the absolute gradient across, per column (over sampled rows), and down, per row (over sampled columns). */
 /**
  * Where the profiles are taken: the offsets of the first pixel of the (up to {@link PROFILE_LINES})
  * rows the column profile sums, and the first of the columns the row profile sums, their step
@@ -184,6 +183,7 @@ export function profileLines(width: number, height: number): { rows: number[]; f
   return { rows, first: step >> 1, step, columns };
 }
 
+/** Sum of the absolute gradient across, per column (over sampled rows), and down, per row (over sampled columns). */
 function measureProfiles(p: Uint8Array, width: number, height: number, out: Profiles): void {
   const { columnGradient, rowGradient } = out;
   columnGradient.fill(0);

@@ -32,9 +32,6 @@ export interface KernelProfiles {
   rowGradient: Int32Array;
 }
 
-/** Most rows the column profile is taken on (`PROFILE_LINES` in global-motion.ts). */
-const PROFILE_ROWS = 16;
-
 /** The part of the `WebAssembly` global used here (the workspace's TypeScript libs do not declare it). */
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => object;
@@ -104,12 +101,12 @@ export class MacroblockKernels {
     this.totalsOut = this.edgeOut + align(blocks);
     const profileBytes = align(4 * (width + height));
     this.profileOut = [this.totalsOut + 16, this.totalsOut + 16 + profileBytes];
+    this.profileLayout = profileLines(width, height);
     this.profileRowsOut = this.profileOut[1] + profileBytes;
-    this.changedOut = this.profileRowsOut + 4 * PROFILE_ROWS;
+    this.changedOut = this.profileRowsOut + align(4 * this.profileLayout.rows.length);
     this.textureIn = this.changedOut + align(4 * blocks);
     this.width = width;
     this.height = height;
-    this.profileLayout = profileLines(width, height);
     const bytes = this.textureIn + 4 * blocks;
     const { memory } = this.exports;
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
