@@ -3,7 +3,7 @@ import type { FramewatchError } from '@framewatch/errors';
 import type { FrameBatch } from '@framewatch/frame-codec';
 import type { DecodeSpec } from '@framewatch/pipeline';
 import { createMediaConverter } from './converter';
-import { FFMPEG, FFPROBE, makeClip, tempDir, truncateCopy } from './testing/fixtures';
+import { FFMPEG, FFPROBE, ffmpeg, makeClip, tempDir, truncateCopy } from './testing/fixtures';
 import type { TempDir } from './testing/fixtures';
 
 let tmp: TempDir;
@@ -203,6 +203,22 @@ describe('decode geometry and stream layouts', () => {
 });
 
 describe('decode of damaged files', () => {
+  it("counts the decoder's error reports on the frames of a damaged section, and none elsewhere", async () => {
+    // 4 s of testsrc2, keyframe every second; packets 30–34 (1.2–1.4 s) damaged in transmission.
+    const clean = makeClip(tmp.file('reports-clean.mkv'), { durationSec: 4, video: { width: 320, height: 180, rate: '25' } });
+    const damaged = tmp.file('reports-damaged.mkv');
+    ffmpeg(['-i', clean, '-c', 'copy', '-bsf:v', 'noise=amount=if(between(n\\,30\\,34)\\,200\\,0)', damaged]);
+    const reportsOf = async (file: string): Promise<number[]> => (await collect(file)).flatMap((b) => b.video).map((f) => f.decodeErrors ?? 0);
+    expect(await reportsOf(clean)).toEqual(new Array(100).fill(0));
+    const reports = await reportsOf(damaged);
+    expect(reports).toHaveLength(100);
+    const reported = reports.flatMap((count, i) => (count > 0 ? [i] : []));
+    expect(reported.length).toBeGreaterThan(0);
+    // Given to the next frame read: the damaged frames or the few before them (reorder delay).
+    expect(Math.min(...reported)).toBeGreaterThanOrEqual(25);
+    expect(Math.max(...reported)).toBeLessThan(50);
+  });
+
   it('decodes what is there of a file cut in its media data and finishes normally', async () => {
     const batches = await collect(tmp.file('cut-in-media.mp4'));
     expectBatchInvariants(batches);

@@ -24,6 +24,7 @@ import { DECODE_FDS, buildDecodeArgs } from './args';
 import type { DecodeArgsPlan, FfmpegInput, PipedInput } from './args';
 import { BatchAssembler } from './batcher';
 import { spawnFailure, spawnManaged } from './child';
+import { DecoderReportCounter } from './decoder-reports';
 import type { ChildExit, ManagedChild } from './child';
 import { classifyFfmpegFailure, redactUrls } from './errors';
 import { AudioChunker, FrameSplitter } from './pcm';
@@ -399,18 +400,22 @@ class DecodeSession {
     });
     const args = buildDecodeArgs(source, plan.args, settings.limits);
     settings.logger?.debug({ source: source.display, args: redactUrls(args.join(' ')) }, 'starting ffmpeg');
-    this.child = spawnManaged(settings.ffmpegPath, args, [
-      feed ? 'pipe' : 'ignore',
-      video ? 'pipe' : 'ignore',
-      'pipe',
-      audio ? 'pipe' : 'ignore',
-    ]);
+    // The decoder's error reports go to the next frame read from its output: the frame it was
+    // decoding, or one a few frames before it (its reorder delay), which the detector allows for.
+    const reports = new DecoderReportCounter();
+    this.child = spawnManaged(
+      settings.ffmpegPath,
+      args,
+      [feed ? 'pipe' : 'ignore', video ? 'pipe' : 'ignore', 'pipe', audio ? 'pipe' : 'ignore'],
+      video ? (line) => reports.line(line) : undefined,
+    );
 
     if (video) {
       const { width, height } = video;
       let nextIndex = 0;
       const splitter = new FrameSplitter(width * height, (plane) => {
         const index = nextIndex++;
+        const decodeErrors = reports.take();
         this.assembler.addVideo({
           pts: unitTime(index, unitRate),
           index,
@@ -418,6 +423,7 @@ class DecodeSession {
           height,
           format: PixelFormat.gray,
           planes: [plane],
+          ...(decodeErrors > 0 ? { decodeErrors } : {}),
         });
       });
       this.attach(this.child.process.stdio[DECODE_FDS.video] as Readable, (chunk) => splitter.push(chunk), () => {
