@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { FramewatchError } from '@framewatch/errors';
 import type { FrameBatch } from '@framewatch/frame-codec';
 import type { DecodeSpec } from '@framewatch/pipeline';
@@ -217,6 +217,18 @@ describe('decode of damaged files', () => {
     // Given to the next frame read: the damaged frames or the few before them (reorder delay).
     expect(Math.min(...reported)).toBeGreaterThanOrEqual(25);
     expect(Math.max(...reported)).toBeLessThan(50);
+  });
+
+  it('hears no reports on a stream joined between two keyframes: the decoder only complains about the frames it skips', async () => {
+    const whole = tmp.file('joined-whole.ts');
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', whole]);
+    // From a TS packet a third of the way in: the first 2 s GOP, joined in its middle.
+    const bytes = readFileSync(whole);
+    const joined = tmp.file('joined.ts');
+    writeFileSync(joined, bytes.subarray(188 * Math.floor(bytes.length / 188 / 3)));
+    const frames = (await collect(joined)).flatMap((b) => b.video);
+    expect(frames.length).toBeGreaterThan(25);
+    expect(frames.map((f) => f.decodeErrors ?? 0)).toEqual(new Array(frames.length).fill(0));
   });
 
   it('decodes what is there of a file cut in its media data and finishes normally', async () => {

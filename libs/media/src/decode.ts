@@ -402,6 +402,8 @@ class DecodeSession {
     settings.logger?.debug({ source: source.display, args: redactUrls(args.join(' ')) }, 'starting ffmpeg');
     // The decoder's error reports go to the next frame read from its output: the frame it was
     // decoding, or one a few frames before it (its reorder delay), which the detector allows for.
+    // Those heard before the first frame are dropped: a stream joined between keyframes makes the
+    // decoder complain about the frames it discards while it waits for one, and shows nothing.
     const reports = new DecoderReportCounter();
     this.child = spawnManaged(
       settings.ffmpegPath,
@@ -415,7 +417,8 @@ class DecodeSession {
       let nextIndex = 0;
       const splitter = new FrameSplitter(width * height, (plane) => {
         const index = nextIndex++;
-        const decodeErrors = reports.take();
+        const heard = reports.take();
+        const decodeErrors = index === 0 ? 0 : heard;
         this.assembler.addVideo({
           pts: unitTime(index, unitRate),
           index,
