@@ -1,10 +1,10 @@
 /**
- * The message envelope of the frame codec, version 2. Every message is:
+ * The message envelope of the frame codec, version 1. Every message is:
  *
  * ```
  * offset  size  field (all integers little-endian)
  *      0     4  magic "FWCB" (46 57 43 42)
- *      4     2  format version (2)
+ *      4     2  format version (1)
  *      6     1  message kind (1 = FrameBatch, 2 = DetectionBatch)
  *      7     1  flags (bit 0: body checksum present; other bits must be 0)
  *      8     4  total message length in bytes
@@ -49,11 +49,8 @@ import { MetaReader, MetaSizer, type MetaSink, MetaWriter, align8, expectZeroPad
 /** The four bytes every frame-codec message starts with, as ASCII ("Framewatch codec, binary"). */
 export const CODEC_MAGIC = 'FWCB';
 
-/**
- * The wire format version this build writes, and the only one it reads. Version 2 added the
- * per-video-frame `decodeErrors` field (frame-batch.ts); version 1 messages are rejected.
- */
-export const CODEC_VERSION = 2;
+/** The wire format version this build writes, and the only one it reads. */
+export const CODEC_VERSION = 1;
 
 /** Size of the fixed message header, in bytes. */
 export const CODEC_HEADER_BYTES = 32;

@@ -4,14 +4,13 @@
  * ```
  * str streamId · u64 seq · f64 startSec · f64 endSec · u8 final · u32 videoCount · u32 audioCount
  * per video frame:  f64 pts · u64 index · u32 width · u32 height · u8 format (1 gray, 2 yuv420p)
- *                   · u8 planeCount · u32 byteLength per plane · u32 decodeErrors (0 when absent)
+ *                   · u8 planeCount · u32 byteLength per plane
  * per audio chunk:  f64 pts · u64 index · u32 sampleRate · u16 channels · u32 sampleByteLength
  * ```
  *
  * (`str` is a u16 UTF-8 byte length and the bytes; `u64` holds a safe integer.) The body holds
  * every video plane in frame order, then every chunk's samples as little-endian float32, each
- * section 8-aligned. A frame's `decodeErrors` is written as 0 when absent and decoded only when
- * it is above 0, so a frame without reports round-trips without the field (format version 2).
+ * section 8-aligned.
  */
 import {
   type CheckContext,
@@ -27,9 +26,6 @@ import { type AudioChunk, type FrameBatch, PixelFormat, type VideoFrame } from '
 
 const ENCODE: CheckContext = 'cannot encode FrameBatch';
 const DECODE: CheckContext = 'cannot decode FrameBatch';
-
-/** Largest value of a u32 metadata field, such as a frame's `decodeErrors`. */
-const MAX_U32 = 0xffff_ffff;
 
 const formatCode: Record<PixelFormat, number> = { gray: 1, yuv420p: 2 };
 const formatByCode: ReadonlyMap<number, PixelFormat> = new Map([
@@ -95,7 +91,6 @@ function collectSections(batch: FrameBatch): Uint8Array[] {
       }
       sections.push(plane);
     });
-    if (frame.decodeErrors !== undefined) expectIntInRange(ENCODE, frame.decodeErrors, 0, MAX_U32, `${what}.decodeErrors`);
   });
   batch.audio.forEach((chunk, i) => {
     const what = `audio[${i}]`;
@@ -129,7 +124,6 @@ function writeMeta(sink: MetaSink, batch: FrameBatch): void {
     sink.u8(formatCode[frame.format]);
     sink.u8(frame.planes.length);
     for (const plane of frame.planes) sink.u32(plane.byteLength);
-    sink.u32(frame.decodeErrors ?? 0);
   }
   for (const chunk of batch.audio) {
     sink.f64(chunk.pts);
@@ -201,11 +195,7 @@ export function decodeFrameBatch(bytes: Uint8Array): FrameBatch {
       const at = body.take(length, `${what}.planes[${p}]`);
       planes.push(new Uint8Array(bytes.buffer, bytes.byteOffset + at, length));
     }
-    const decodeErrors = meta.u32(`${what}.decodeErrors`);
-    const frame: VideoFrame = { pts, index, width, height, format, planes };
-    // Only set when there were reports, so that frames without any decode as they were encoded.
-    if (decodeErrors > 0) frame.decodeErrors = decodeErrors;
-    video.push(frame);
+    video.push({ pts, index, width, height, format, planes });
   }
 
   const audio: AudioChunk[] = [];

@@ -33,11 +33,10 @@ const defaultGraceMs = 1000;
 
 /**
  * Spawns `command` with `args` and no shell. `stdio` defaults to stdin closed, stdout and stderr
- * piped; stderr is always consumed so the child can never block on it, and `onStderrLine`, when
- * given, hears each complete line of it as it arrives. Never throws: a child
+ * piped; stderr is always consumed so the child can never block on it. Never throws: a child
  * that cannot start resolves `exited` with `spawnError` (see {@link spawnFailure}).
  */
-export function spawnManaged(command: string, args: readonly string[], stdio?: StdioOptions, onStderrLine?: (line: string) => void): ManagedChild {
+export function spawnManaged(command: string, args: readonly string[], stdio?: StdioOptions): ManagedChild {
   const child = spawn(command, args, {
     shell: false,
     windowsHide: true,
@@ -47,15 +46,10 @@ export function spawnManaged(command: string, args: readonly string[], stdio?: S
   // the exit status does not; without a listener they would crash the process.
   for (const stream of child.stdio) stream?.on('error', () => undefined);
   let tail = '';
-  let partial = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
     tail += text;
     if (tail.length > 2 * stderrTailBytes) tail = tail.slice(-stderrTailBytes);
-    if (!onStderrLine) return;
-    const lines = (partial + text).split('\n');
-    partial = (lines.pop() as string).slice(-stderrTailBytes);
-    for (const line of lines) onStderrLine(line.endsWith('\r') ? line.slice(0, -1) : line);
   });
   let terminating = false;
   const exited = new Promise<ChildExit>((resolve) => {

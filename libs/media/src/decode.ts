@@ -24,7 +24,6 @@ import { DECODE_FDS, buildDecodeArgs } from './args';
 import type { DecodeArgsPlan, FfmpegInput, PipedInput } from './args';
 import { BatchAssembler } from './batcher';
 import { spawnFailure, spawnManaged } from './child';
-import { DecoderReportCounter } from './decoder-reports';
 import type { ChildExit, ManagedChild } from './child';
 import { classifyFfmpegFailure, redactUrls } from './errors';
 import { AudioChunker, FrameSplitter } from './pcm';
@@ -400,25 +399,18 @@ class DecodeSession {
     });
     const args = buildDecodeArgs(source, plan.args, settings.limits);
     settings.logger?.debug({ source: source.display, args: redactUrls(args.join(' ')) }, 'starting ffmpeg');
-    // The decoder's error reports go to the next frame read from its output: the frame it was
-    // decoding, or one a few frames before it (its reorder delay), which the detector allows for.
-    // Those heard before the first frame are dropped: a stream joined between keyframes makes the
-    // decoder complain about the frames it discards while it waits for one, and shows nothing.
-    const reports = new DecoderReportCounter();
-    this.child = spawnManaged(
-      settings.ffmpegPath,
-      args,
-      [feed ? 'pipe' : 'ignore', video ? 'pipe' : 'ignore', 'pipe', audio ? 'pipe' : 'ignore'],
-      video ? (line) => reports.line(line) : undefined,
-    );
+    this.child = spawnManaged(settings.ffmpegPath, args, [
+      feed ? 'pipe' : 'ignore',
+      video ? 'pipe' : 'ignore',
+      'pipe',
+      audio ? 'pipe' : 'ignore',
+    ]);
 
     if (video) {
       const { width, height } = video;
       let nextIndex = 0;
       const splitter = new FrameSplitter(width * height, (plane) => {
         const index = nextIndex++;
-        const heard = reports.take();
-        const decodeErrors = index === 0 ? 0 : heard;
         this.assembler.addVideo({
           pts: unitTime(index, unitRate),
           index,
@@ -426,7 +418,6 @@ class DecodeSession {
           height,
           format: PixelFormat.gray,
           planes: [plane],
-          ...(decodeErrors > 0 ? { decodeErrors } : {}),
         });
       });
       this.attach(this.child.process.stdio[DECODE_FDS.video] as Readable, (chunk) => splitter.push(chunk), () => {

@@ -8,7 +8,6 @@ export { buildDecodeArgs, buildProbeArgs, buildSrtReaderArgs, protocolWhitelist,
 export type { FfmpegInput, PipedInput } from './args';
 export type { DecodeArgsPlan, FfmpegLimits } from './args';
 export { classifyFfmpegFailure } from './errors';
-export { isDecoderReport, DecoderReportCounter } from './decoder-reports';
 export type { FailurePhase } from './errors';
 export type { MediaLogger } from './settings';
 export type { Rational } from './timeline';
