@@ -49,7 +49,9 @@ const schema = z.object({
   /**
    * ffmpeg decoder threads per stream (`FRAMEWATCH_DECODE_THREADS`); 0 lets ffmpeg use one per
    * core. One is the cheapest in CPU per stream, which is what a monitor of many streams needs;
-   * 0 gives the shortest wall time for a single file.
+   * 0 gives the shortest wall time for a single file. Only one thread decodes a damaged stream
+   * the same way on every run: with more, the decoder conceals errors differently from run to run
+   * and logs them in no fixed order, so macroblocking scores and events may vary.
    */
   decodeThreads: z.coerce.number().int().min(0).max(64).default(1),
   /** Video frames per FrameBatch (`FRAMEWATCH_FRAMES_PER_BATCH`). */

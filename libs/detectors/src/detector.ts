@@ -7,7 +7,7 @@ import { measureClipping, scoreClipping } from './clipping';
 import { FreezeTracker } from './freeze';
 import { createLumaReducer } from './luma-grid';
 import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_NEEDS, MacroblockFeatureTracker } from './macroblock-features';
-import { MacroblockEvidenceGate } from './macroblock-gate';
+import { DecoderReportGate, MacroblockEvidenceGate } from './macroblock-gate';
 import type { MacroblockModel } from './macroblocking';
 import { levelDbfs, scoreSilence } from './silence';
 import { resolveThresholds } from './thresholds';
@@ -86,6 +86,8 @@ interface StreamState {
   macroblock: MacroblockFeatureTracker;
   /** Which of the stream's frames have seen evidence of damage lately (see MacroblockEvidenceGate). */
   macroblockGate: MacroblockEvidenceGate;
+  /** How recently the decoder reported errors in the stream's bitstream (see DecoderReportGate). */
+  decoderGate: DecoderReportGate;
 }
 
 /**
@@ -105,7 +107,9 @@ interface StreamState {
  * deblocked luma, computes the `MacroblockFeatureTracker` features per frame (against the stream's past)
  * and scores all video frames of a batch in one model run; a frame with no evidence of damage in
  * the stream's last 8 frames scores 0 (`MacroblockEvidenceGate`: new damage-like blocks that the
- * previous frame, still or moved as a whole, does not explain).
+ * previous frame, still or moved as a whole, does not explain). A frame within 15 frames after one
+ * the decoder reported errors on (`VideoFrame.decodeErrors`) whose picture shows new block damage
+ * scores 1 (`DecoderReportGate`).
  *
  * @throws UsageError (code `USAGE`) for an unknown detector name, an empty selection, an empty
  * group name, an invalid threshold, or `macroblocking` selected without a model.
@@ -140,7 +144,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     let state = streams.get(batch.streamId);
     // seq 0 starts a stream afresh: a frame left from an earlier run with the same id is no predecessor.
     if (state === undefined || batch.seq === 0) {
-      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblock: new MacroblockFeatureTracker(), macroblockGate: new MacroblockEvidenceGate() };
+      state = { freeze: new FreezeTracker(thresholds.freeze), lastFrameSec: 0, macroblock: new MacroblockFeatureTracker(), macroblockGate: new MacroblockEvidenceGate(), decoderGate: new DecoderReportGate() };
       streams.set(batch.streamId, state);
     }
     return state;
@@ -233,7 +237,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         }
         if (macroblockModel !== null && features !== null) {
           // One model run per batch; everything before it ran synchronously, in call order.
-          const mb = state.macroblockGate.apply(features, await macroblockModel.score(features, frames.length), frames.length, unexplained);
+          const gated = state.macroblockGate.apply(features, await macroblockModel.score(features, frames.length), frames.length, unexplained);
+          const mb = state.decoderGate.apply(features, gated, frames.length, frames.map((f) => f.decodeErrors ?? 0));
           for (let i = 0; i < frames.length; i++) (scores[i] as FrameScore).scores['macroblocking'] = round6(clamp01(mb[i] as number));
         }
       }

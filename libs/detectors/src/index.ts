@@ -2,7 +2,17 @@
 export { createDetector, detectorNames } from './detector';
 export type { DetectorName, DetectorOptions } from './detector';
 export { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES, MACROBLOCK_NEEDS, MacroblockFeatureTracker } from './macroblock-features';
-export { MACROBLOCK_EVIDENCE_FLOOR, MACROBLOCK_EVIDENCE_FRAMES, MACROBLOCK_SURE_EVIDENCE_FLOOR, MACROBLOCK_SURE_SCORE, MacroblockEvidenceGate, macroblockEvidence } from './macroblock-gate';
+export {
+  DECODER_REPORT_EVIDENCE,
+  DECODER_REPORT_FRAMES,
+  DecoderReportGate,
+  MACROBLOCK_EVIDENCE_FLOOR,
+  MACROBLOCK_EVIDENCE_FRAMES,
+  MACROBLOCK_SURE_EVIDENCE_FLOOR,
+  MACROBLOCK_SURE_SCORE,
+  MacroblockEvidenceGate,
+  macroblockEvidence,
+} from './macroblock-gate';
 export { defaultThresholds, resolveThresholds } from './thresholds';
 export type {
   BlackThresholds,

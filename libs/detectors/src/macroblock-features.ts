@@ -35,9 +35,10 @@ import { LEFT_ARTIFACT, LEFT_CHANGE, MacroblockKernels, TEXTURE_SUMS, TOP_ARTIFA
  * Luma the features need: the source's own size (`0×0`), deblocked as a viewer sees it. The
  * 16-pixel macroblock grid survives only an integer downscale, and no single fixed size is an
  * integer fraction of every source (640×360 is 1/2 of 720p but 1/3 of 1080p); sampling the
- * full-size plane sparsely keeps the cost low instead.
+ * full-size plane sparsely keeps the cost low instead. With the decoder's error reports, which the
+ * `DecoderReportGate` takes as a hint.
  */
-export const MACROBLOCK_NEEDS = { width: 0, height: 0, deblocked: true } as const;
+export const MACROBLOCK_NEEDS = { width: 0, height: 0, deblocked: true, decoderReports: true } as const;
 
 /** Names of the features, in the order {@link MacroblockFeatureTracker.next} writes them. */
 export const MACROBLOCK_FEATURE_NAMES = [

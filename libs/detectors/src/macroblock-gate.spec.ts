@@ -1,5 +1,15 @@
 import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_FEATURE_NAMES } from './macroblock-features';
-import { MACROBLOCK_EVIDENCE_FLOOR, MACROBLOCK_EVIDENCE_FRAMES, MACROBLOCK_SURE_EVIDENCE_FLOOR, MACROBLOCK_SURE_SCORE, MacroblockEvidenceGate, macroblockEvidence } from './macroblock-gate';
+import {
+  DECODER_REPORT_EVIDENCE,
+  DECODER_REPORT_FRAMES,
+  DecoderReportGate,
+  MACROBLOCK_EVIDENCE_FLOOR,
+  MACROBLOCK_EVIDENCE_FRAMES,
+  MACROBLOCK_SURE_EVIDENCE_FLOOR,
+  MACROBLOCK_SURE_SCORE,
+  MacroblockEvidenceGate,
+  macroblockEvidence,
+} from './macroblock-gate';
 
 type FeatureName = (typeof MACROBLOCK_FEATURE_NAMES)[number];
 
@@ -103,5 +113,49 @@ describe('MacroblockEvidenceGate', () => {
     gate.apply(rows(4), new Float32Array(4), 4, unexplained);
     const next = gate.apply(rows(2, { 1: { newCollapseShare: 0.1 } }), new Float32Array(2).fill(0.9), 2, new Uint8Array(2));
     expect(Array.from(next)).toEqual([0, expect.closeTo(0.9, 6)]);
+  });
+});
+
+/** `n` frames' decoder reports, all 0 but `at` (frame index → count). */
+function reports(n: number, at: Record<number, number> = {}): Uint8Array {
+  const out = new Uint8Array(n);
+  for (const [i, count] of Object.entries(at)) out[Number(i)] = count;
+  return out;
+}
+
+describe('DecoderReportGate', () => {
+  const risen = DECODER_REPORT_EVIDENCE * 2;
+
+  it('scores 1 the frames after a report whose picture shows new damage, within the window, and keeps the others', () => {
+    const n = 40;
+    const last = 5 + DECODER_REPORT_FRAMES;
+    const features = rows(n, { 3: { unexplainedShareRise: risen }, 8: { changeRunMaxRise: risen }, [last]: { streakShareRise: risen }, [last + 1]: { collapseShareRise: risen } });
+    const scores = new DecoderReportGate().apply(features, new Float32Array(n).fill(0.2), n, reports(n, { 5: 2 }));
+    const expected = new Array<number>(n).fill(0.2);
+    expected[8] = 1;
+    expected[last] = 1;
+    expect(Array.from(scores)).toEqual(expected.map((v) => Math.fround(v)));
+  });
+
+  it('needs the picture to show it: a report on a frame with no rise above the evidence level changes nothing', () => {
+    const n = 20;
+    const features = rows(n, { 2: { changeBlockShareRise: DECODER_REPORT_EVIDENCE * 0.9 }, 3: { changeBlockShare: 0.5, artifactRunMax: 1, changeMemory: 0.4 } });
+    const scores = new DecoderReportGate().apply(features, new Float32Array(n).fill(0.3), n, reports(n, { 1: 1 }));
+    expect(Array.from(scores)).toEqual(new Array<number>(n).fill(Math.fround(0.3)));
+  });
+
+  it("does nothing without reports, however damaged the picture looks: that is the network's to say", () => {
+    const n = 10;
+    const features = rows(n, Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { artifactBlockShareRise: 0.5 }])));
+    const scores = new DecoderReportGate().apply(features, new Float32Array(n).fill(0.1), n, reports(n));
+    expect(Array.from(scores)).toEqual(new Array<number>(n).fill(Math.fround(0.1)));
+  });
+
+  it("carries the window across calls, as a stream's batches arrive", () => {
+    const gate = new DecoderReportGate();
+    const first = gate.apply(rows(3), new Float32Array(3), 3, reports(3, { 2: 1 }));
+    expect(Array.from(first)).toEqual([0, 0, 0]);
+    const second = gate.apply(rows(3, { 1: { stuckShareRise: risen } }), new Float32Array(3), 3, reports(3));
+    expect(Array.from(second)).toEqual([0, 1, 0]);
   });
 });

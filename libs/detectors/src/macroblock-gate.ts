@@ -94,3 +94,54 @@ export class MacroblockEvidenceGate {
     return scores;
   }
 }
+
+/** The `…Rise` features: each counts blocks that look damaged beyond the stream's recent median. */
+const RISES = MACROBLOCK_FEATURE_NAMES.flatMap((name, k) => (name.endsWith('Rise') ? [k] : []));
+
+/**
+ * Frames after a frame with decoder reports (`VideoFrame.decodeErrors`) that the reports still
+ * count for, the frame itself being 0: 0.6 s at 25 fps. The converter gives a report to the
+ * first frame ffmpeg's log marks after it, which can be a few frames before the frame shown
+ * damaged (the decoder's reorder delay), and the damage can take a few frames more to show.
+ * Chosen with
+ * {@link DECODER_REPORT_EVIDENCE} on the validation and rolling-text sets (MODEL.md "Decoder
+ * reports").
+ */
+export const DECODER_REPORT_FRAMES = 15;
+/** The share of blocks one of the `…Rise` features must exceed for a reported frame's picture to show damage. */
+export const DECODER_REPORT_EVIDENCE = 0.03;
+
+/**
+ * Scores 1 (certain macroblocking) for the frames within {@link DECODER_REPORT_FRAMES} after the
+ * decoder reported errors in the bitstream whose picture shows new block damage: one of the
+ * `…Rise` features above {@link DECODER_REPORT_EVIDENCE}. The decoder knows the stream is damaged
+ * even when the picture alone says little (rule-110 cells in the wrong place, a smooth ramp a few
+ * codes off), and the picture tells a visible error from one the decoder concealed without a trace
+ * (a still picture). Other scores are kept: damage decoded and re-encoded upstream reaches the
+ * monitor with no decoder report, and only the network sees it.
+ *
+ * One gate per stream, fed the stream's frames in order after {@link MacroblockEvidenceGate}.
+ *
+ * @example
+ * const gate = new DecoderReportGate();
+ * gate.apply(features, scores, n, reports); // reports[i] = frames[i].decodeErrors ?? 0
+ */
+export class DecoderReportGate {
+  /** Frames since the last frame with reports; more than DECODER_REPORT_FRAMES when there was none. */
+  private sinceReport = DECODER_REPORT_FRAMES + 1;
+
+  /**
+   * Applies the reports of the stream's next `n` frames (`reports[i]` > 0: the decoder reported
+   * errors) to their `scores` in place, given their `n ×` {@link MACROBLOCK_FEATURE_COUNT}
+   * features, frame-major. Returns `scores`.
+   */
+  apply(features: Float32Array, scores: Float32Array, n: number, reports: ArrayLike<number>): Float32Array {
+    for (let i = 0; i < n; i++) {
+      this.sinceReport = (reports[i] as number) > 0 ? 0 : Math.min(this.sinceReport + 1, DECODER_REPORT_FRAMES + 1);
+      if (this.sinceReport > DECODER_REPORT_FRAMES) continue;
+      const offset = i * MACROBLOCK_FEATURE_COUNT;
+      if (RISES.some((k) => (features[offset + k] as number) > DECODER_REPORT_EVIDENCE)) scores[i] = 1;
+    }
+    return scores;
+  }
+}

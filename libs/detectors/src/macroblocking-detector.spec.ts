@@ -63,14 +63,14 @@ describe('createDetector with macroblocking', () => {
     expect(model.calls).toHaveLength(0);
   });
 
-  it('describes macroblocking as full-resolution deblocked luma when selected', async () => {
+  it("describes macroblocking as full-resolution deblocked luma with the decoder's reports when selected", async () => {
     const detector = createDetector({ detectors: ['macroblocking', 'black'], macroblocking: { model: recordingModel() } });
     const { detectors } = await detector.describe();
     expect(detectors.map((d) => [d.name, d.defect])).toEqual([
       ['black', 'black'],
       ['macroblocking', 'macroblocking'],
     ]);
-    expect(detectors[1]?.needs).toEqual({ video: { width: 0, height: 0, deblocked: true }, audio: null });
+    expect(detectors[1]?.needs).toEqual({ video: { width: 0, height: 0, deblocked: true, decoderReports: true }, audio: null });
   });
 
   it('needs a loaded model whose input matches the features', async () => {

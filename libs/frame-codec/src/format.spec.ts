@@ -51,9 +51,20 @@ describe('message envelope', () => {
     expect(decodeError(bytes).message).toBe('cannot decode FrameBatch: bad magic: expected "FWCB" (46 57 43 42), got 47 45 54 20');
   });
 
-  it('rejects an unsupported format version', () => {
-    const bytes = patched(message(), (v) => v.setUint16(At.version, 2, true));
-    expect(decodeError(bytes).message).toBe('cannot decode FrameBatch: unsupported format version 2 (this decoder reads version 1)');
+  it('writes format version 2', () => {
+    expect(CODEC_VERSION).toBe(2);
+    expect(new DataView(message().buffer).getUint16(At.version, true)).toBe(2);
+  });
+
+  it('reads the version-1 header still, and rejects version 0 and an unknown later version', () => {
+    // A version-1 header on a version-2 body: the header is accepted, the body then fails to parse.
+    const v1 = patched(message(), (v) => v.setUint16(At.version, 1, true));
+    expect(peekMessageHeader(v1).version).toBe(1);
+    for (const version of [0, 3]) {
+      const bytes = patched(message(), (v) => v.setUint16(At.version, version, true));
+      expect(decodeError(bytes).message).toBe(`cannot decode FrameBatch: unsupported format version ${version} (this decoder reads versions 1 to 2)`);
+      expect(() => peekMessageHeader(bytes)).toThrow(`cannot read frame-codec header: unsupported format version ${version} (this decoder reads versions 1 to 2)`);
+    }
   });
 
   it('rejects a message of the wrong kind', () => {

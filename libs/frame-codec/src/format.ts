@@ -1,10 +1,10 @@
 /**
- * The message envelope of the frame codec, version 1. Every message is:
+ * The message envelope of the frame codec, version 2. Every message is:
  *
  * ```
  * offset  size  field (all integers little-endian)
  *      0     4  magic "FWCB" (46 57 43 42)
- *      4     2  format version (1)
+ *      4     2  format version (2)
  *      6     1  message kind (1 = FrameBatch, 2 = DetectionBatch)
  *      7     1  flags (bit 0: body checksum present; other bits must be 0)
  *      8     4  total message length in bytes
@@ -49,8 +49,18 @@ import { MetaReader, MetaSizer, type MetaSink, MetaWriter, align8, expectZeroPad
 /** The four bytes every frame-codec message starts with, as ASCII ("Framewatch codec, binary"). */
 export const CODEC_MAGIC = 'FWCB';
 
-/** The wire format version this build writes, and the only one it reads. */
-export const CODEC_VERSION = 1;
+/**
+ * The wire format version this build writes. Version 2 added the per-video-frame `decodeErrors`
+ * field (frame-batch.ts).
+ */
+export const CODEC_VERSION = 2;
+
+/**
+ * The oldest version this build still reads: a version-1 FrameBatch decodes with no
+ * `decodeErrors`. So in a rolling upgrade the readers (detectors) go first, the writers (media
+ * converters) after them, and hand-offs already in flight or stored still decode.
+ */
+export const CODEC_OLDEST_READ_VERSION = 1;
 
 /** Size of the fixed message header, in bytes. */
 export const CODEC_HEADER_BYTES = 32;
@@ -172,7 +182,9 @@ function readHeader(ctx: CheckContext, bytes: Uint8Array): MessageHeader {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, CODEC_HEADER_BYTES);
   const version = view.getUint16(Offset.version, true);
-  if (version !== CODEC_VERSION) fail(ctx, `unsupported format version ${version} (this decoder reads version ${CODEC_VERSION})`);
+  if (version < CODEC_OLDEST_READ_VERSION || version > CODEC_VERSION) {
+    fail(ctx, `unsupported format version ${version} (this decoder reads versions ${CODEC_OLDEST_READ_VERSION} to ${CODEC_VERSION})`);
+  }
   const code = view.getUint8(Offset.kind);
   const kind = kindByCode.get(code);
   if (kind === undefined) fail(ctx, `invalid message kind code ${code}`);
@@ -190,6 +202,8 @@ function readHeader(ctx: CheckContext, bytes: Uint8Array): MessageHeader {
 export interface OpenedMessage {
   meta: MetaReader;
   body: BodyReader;
+  /** The format version the message was written in. */
+  version: number;
 }
 
 /**
@@ -230,6 +244,7 @@ export function openMessage(ctx: CheckContext, bytes: Uint8Array, expected: Mess
   return {
     meta: new MetaReader(ctx, bytes, CODEC_HEADER_BYTES, metaBytes),
     body: new BodyReader(ctx, bytes, bodyStart, total),
+    version: header.version,
   };
 }
 

@@ -28,7 +28,7 @@ function head(o: { startSec?: number; final?: number; video?: number; audio?: nu
 }
 
 /** A 4×2 frame descriptor. */
-function frame(o: { pts?: number; index?: number; width?: number; height?: number; format?: number; planes?: number[] } = {}): Op[] {
+function frame(o: { pts?: number; index?: number; width?: number; height?: number; format?: number; planes?: number[]; decodeErrors?: number } = {}): Op[] {
   const planes = o.planes ?? [8];
   return [
     ['f64', o.pts ?? 0],
@@ -38,6 +38,7 @@ function frame(o: { pts?: number; index?: number; width?: number; height?: numbe
     ['u8', o.format ?? 1],
     ['u8', planes.length],
     ...planes.map((n): Op => ['u32', n]),
+    ['u32', o.decodeErrors ?? 0],
   ];
 }
 
@@ -117,9 +118,43 @@ describe('FrameBatch round trip', () => {
 
   it('encodes into exactly the bytes it needs: header, metadata, and 8-aligned sections', () => {
     const bytes = encodeFrameBatch(frameBatch([grayFrame(0, 4, 2)], [audioChunk(0, 2, 3)]));
-    // 32 header + 2+7 id + 8 seq + 16 times + 1 final + 8 counts + 30 frame + 26 chunk = 130, padded to 136; + 8 plane + 24 samples.
+    // 32 header + 2+7 id + 8 seq + 16 times + 1 final + 8 counts + 34 frame + 26 chunk = 134, padded to 136; + 8 plane + 24 samples.
     expect(bytes.length).toBe(136 + 8 + 24);
     expect(bytes.buffer.byteLength).toBe(bytes.length);
+  });
+
+  it('round-trips decodeErrors, leaving the field out where it was 0', () => {
+    const batch = frameBatch(
+      [
+        { ...grayFrame(0, 4, 2), decodeErrors: 0 },
+        { ...yuvFrame(1, 5, 3), decodeErrors: 3 },
+        { ...grayFrame(2, 4, 2), decodeErrors: 70_000 },
+        { ...grayFrame(3, 4, 2), decodeErrors: 0xffff_ffff },
+      ],
+      [audioChunk(0, 2, 5)],
+    );
+    const decoded = roundTrip(batch);
+    expect(decoded.video.map((f) => f.decodeErrors)).toEqual([undefined, 3, 70_000, 0xffff_ffff]);
+    expect(Object.hasOwn(decoded.video[0], 'decodeErrors')).toBe(false);
+    const { decodeErrors: _zero, ...withoutField } = batch.video[0];
+    expect(decoded).toEqual({ ...batch, video: [withoutField, ...batch.video.slice(1)] });
+  });
+
+  it('round-trips a frame without decodeErrors without adding the field', () => {
+    const batch = frameBatch([grayFrame(0, 4, 2), { ...grayFrame(1, 4, 2), decodeErrors: 2 }], []);
+    const decoded = roundTrip(batch);
+    expect(Object.hasOwn(decoded.video[0], 'decodeErrors')).toBe(false);
+    expect(decoded.video[1].decodeErrors).toBe(2);
+    expect(decoded).toStrictEqual(batch);
+  });
+
+  it('encodes an absent decodeErrors and a 0 to the same bytes', () => {
+    const absent = encodeFrameBatch(frameBatch([grayFrame(0, 4, 2)], []));
+    const zero = encodeFrameBatch(frameBatch([{ ...grayFrame(0, 4, 2), decodeErrors: 0 }], []));
+    const three = encodeFrameBatch(frameBatch([{ ...grayFrame(0, 4, 2), decodeErrors: 3 }], []));
+    expect(Buffer.compare(zero, absent)).toBe(0);
+    expect(three.length).toBe(absent.length);
+    expect(Buffer.compare(three, absent)).not.toBe(0);
   });
 
   it('encodes plane views that are windows of a larger buffer', () => {
@@ -180,6 +215,20 @@ describe('FrameBatch decoding rejects malformed metadata', () => {
     };
     expect(decodeFrameBatch(bytes)).toEqual(expected);
     expect(encodeFrameBatch(expected).slice(28)).toEqual(bytes.slice(28));
+  });
+
+  it('reads decodeErrors as the u32 after the plane lengths', () => {
+    const plane = new Uint8Array(8);
+    const reported = decodeFrameBatch(craft([...head({ video: 1 }), ...frame({ decodeErrors: 0xffff_ffff })], [plane]));
+    expect(reported.video[0].decodeErrors).toBe(0xffff_ffff);
+    const none = decodeFrameBatch(craft([...head({ video: 1 }), ...frame({ decodeErrors: 0 })], [plane]));
+    expect(Object.hasOwn(none.video[0], 'decodeErrors')).toBe(false);
+  });
+
+  it('rejects a frame whose metadata ends before its decodeErrors', () => {
+    expect(decodeError(craft([...head({ video: 1 }), ...frame().slice(0, -1)], [new Uint8Array(8)]))).toBe(
+      'length overflow: video[0].decodeErrors needs 4 bytes at metadata offset 67 but the metadata section has 0 left',
+    );
   });
 
   it('rejects an invalid pixel format code', () => {
@@ -294,6 +343,16 @@ describe('FrameBatch encoding refuses batches the decoder would reject', () => {
     expect(encodeError(frameBatch([{ ...grayFrame(0, 4, 2), pts: NaN }], []))).toBe('video[0].pts is NaN; it must be a finite number');
     expect(encodeError(frameBatch([], [], { seq: 1.5 }))).toBe('seq is 1.5; it must be a non-negative safe integer');
     expect(encodeError(frameBatch([], [], { endSec: -Infinity }))).toBe('endSec is -Infinity; it must be a finite number');
+  });
+
+  it('refuses a decodeErrors that is not an integer in the u32 range', () => {
+    const withErrors = (decodeErrors: number): FrameBatch => frameBatch([grayFrame(0, 4, 2), { ...grayFrame(1, 4, 2), decodeErrors }], []);
+    expect(encodeError(withErrors(-1))).toBe('video[1].decodeErrors is -1; it must be an integer in [0, 4294967295]');
+    expect(encodeError(withErrors(2.5))).toBe('video[1].decodeErrors is 2.5; it must be an integer in [0, 4294967295]');
+    expect(encodeError(withErrors(NaN))).toBe('video[1].decodeErrors is NaN; it must be an integer in [0, 4294967295]');
+    expect(encodeError(withErrors(Infinity))).toBe('video[1].decodeErrors is Infinity; it must be an integer in [0, 4294967295]');
+    expect(encodeError(withErrors(2 ** 32))).toBe('video[1].decodeErrors is 4294967296; it must be an integer in [0, 4294967295]');
+    expect(encodeError(withErrors('3' as unknown as number))).toBe('video[1].decodeErrors is a string; it must be an integer in [0, 4294967295]');
   });
 
   it('refuses audio whose sample count is not a whole number of frames', () => {

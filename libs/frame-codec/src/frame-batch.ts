@@ -4,13 +4,15 @@
  * ```
  * str streamId · u64 seq · f64 startSec · f64 endSec · u8 final · u32 videoCount · u32 audioCount
  * per video frame:  f64 pts · u64 index · u32 width · u32 height · u8 format (1 gray, 2 yuv420p)
- *                   · u8 planeCount · u32 byteLength per plane
+ *                   · u8 planeCount · u32 byteLength per plane · u32 decodeErrors (0 when absent)
  * per audio chunk:  f64 pts · u64 index · u32 sampleRate · u16 channels · u32 sampleByteLength
  * ```
  *
  * (`str` is a u16 UTF-8 byte length and the bytes; `u64` holds a safe integer.) The body holds
  * every video plane in frame order, then every chunk's samples as little-endian float32, each
- * section 8-aligned.
+ * section 8-aligned. A frame's `decodeErrors` is written as 0 when absent and decoded only when
+ * it is above 0, so a frame without reports round-trips without the field (format version 2;
+ * version 1, still read, has no such field).
  */
 import {
   type CheckContext,
@@ -26,6 +28,9 @@ import { type AudioChunk, type FrameBatch, PixelFormat, type VideoFrame } from '
 
 const ENCODE: CheckContext = 'cannot encode FrameBatch';
 const DECODE: CheckContext = 'cannot decode FrameBatch';
+
+/** Largest value of a u32 metadata field, such as a frame's `decodeErrors`. */
+const MAX_U32 = 0xffff_ffff;
 
 const formatCode: Record<PixelFormat, number> = { gray: 1, yuv420p: 2 };
 const formatByCode: ReadonlyMap<number, PixelFormat> = new Map([
@@ -91,6 +96,7 @@ function collectSections(batch: FrameBatch): Uint8Array[] {
       }
       sections.push(plane);
     });
+    if (frame.decodeErrors !== undefined) expectIntInRange(ENCODE, frame.decodeErrors, 0, MAX_U32, `${what}.decodeErrors`);
   });
   batch.audio.forEach((chunk, i) => {
     const what = `audio[${i}]`;
@@ -124,6 +130,7 @@ function writeMeta(sink: MetaSink, batch: FrameBatch): void {
     sink.u8(formatCode[frame.format]);
     sink.u8(frame.planes.length);
     for (const plane of frame.planes) sink.u32(plane.byteLength);
+    sink.u32(frame.decodeErrors ?? 0);
   }
   for (const chunk of batch.audio) {
     sink.f64(chunk.pts);
@@ -162,7 +169,7 @@ function samplesAsLittleEndianBytes(samples: Float32Array): Uint8Array {
  * const luma = batch.video[0]?.planes[0]; // a view into the request body
  */
 export function decodeFrameBatch(bytes: Uint8Array): FrameBatch {
-  const { meta, body } = openMessage(DECODE, bytes, MessageKind.frameBatch);
+  const { meta, body, version } = openMessage(DECODE, bytes, MessageKind.frameBatch);
   const streamId = meta.str(CodecLimits.maxStringBytes, 'streamId');
   const seq = meta.u64('seq');
   const startSec = finite(meta, 'startSec');
@@ -195,7 +202,12 @@ export function decodeFrameBatch(bytes: Uint8Array): FrameBatch {
       const at = body.take(length, `${what}.planes[${p}]`);
       planes.push(new Uint8Array(bytes.buffer, bytes.byteOffset + at, length));
     }
-    video.push({ pts, index, width, height, format, planes });
+    // Version 1 had no such field.
+    const decodeErrors = version >= 2 ? meta.u32(`${what}.decodeErrors`) : 0;
+    const frame: VideoFrame = { pts, index, width, height, format, planes };
+    // Only set when there were reports, so that frames without any decode as they were encoded.
+    if (decodeErrors > 0) frame.decodeErrors = decodeErrors;
+    video.push(frame);
   }
 
   const audio: AudioChunk[] = [];

@@ -18,7 +18,7 @@ interface Codec<T> {
 const codecs: Codec<unknown>[] = [
   {
     name: 'FrameBatch',
-    value: frameBatch([grayFrame(0, 5, 3), yuvFrame(1, 3, 5)], [audioChunk(0, 2, 4), audioChunk(1, 1, 3)], { streamId: 'an-fuzz-ü' }),
+    value: frameBatch([grayFrame(0, 5, 3), { ...yuvFrame(1, 3, 5), decodeErrors: 3 }], [audioChunk(0, 2, 4), audioChunk(1, 1, 3)], { streamId: 'an-fuzz-ü' }),
     encode: encodeFrameBatch as Codec<unknown>['encode'],
     decode: decodeFrameBatch,
   },

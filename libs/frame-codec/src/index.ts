@@ -3,6 +3,7 @@ export type { AudioChunk, DetectionBatch, FrameBatch, FrameScore, VideoFrame } f
 export {
   CODEC_HEADER_BYTES,
   CODEC_MAGIC,
+  CODEC_OLDEST_READ_VERSION,
   CODEC_VERSION,
   CodecLimits,
   MessageKind,

@@ -25,6 +25,14 @@ export interface VideoFrame {
   format: PixelFormat;
   /** One entry per plane: `gray` has 1, `yuv420p` has 3 (Y, U, V). */
   planes: Uint8Array[];
+  /**
+   * Error reports the video decoder logged about the bitstream (ffmpeg's error-level lines such as
+   * `error while decoding MB` or `Missing reference picture`), counted by the media converter and
+   * given to the first frame ffmpeg's log marks after them (the converter's DecoderReportLedger);
+   * absent or 0 when there were none. The
+   * macroblocking detector takes them as a hint that the next frames may be damaged.
+   */
+  decodeErrors?: number;
 }
 
 /** A chunk of decoded PCM audio, interleaved float32 in [-1, 1]. */

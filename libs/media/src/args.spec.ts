@@ -30,11 +30,12 @@ const sources: Record<string, ValidatedFileSource | ValidatedUrlSource> = {
   },
 };
 
-const video = { streamIndex: 0, width: 320, height: 180, fps: { num: 25, den: 1 }, extractLuma: true, deblocked: false };
+const video = { streamIndex: 0, width: 320, height: 180, fps: { num: 25, den: 1 }, extractLuma: true, deblocked: false, decoderReports: false };
 const audio: DecodeArgsPlan['audio'] = { streamIndex: 1, sampleRate: 48000, channels: 1 };
 const plans: Record<string, DecodeArgsPlan> = {
   'video+audio': { video, audio },
   'video only, RGB source': { video: { ...video, extractLuma: false }, audio: null },
+  'video with decoder reports': { video: { ...video, width: 640, height: 360, deblocked: true, decoderReports: true }, audio: null },
   'audio only': { video: null, audio },
 };
 
@@ -92,8 +93,10 @@ describe('ffmpeg/ffprobe argv (S5)', () => {
     expect(valueOf(argv, '-tls_verify')).toBe(kind === 'https' ? '1' : undefined);
   });
 
-  it.each(allArgv.filter(([name]) => name.startsWith('decode')))('%s is non-interactive, quiet and capped', (_name, argv) => {
-    expect(argv.slice(0, 5)).toEqual(['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error']);
+  it.each(allArgv.filter(([name]) => name.startsWith('decode')))('%s is non-interactive, logs with levels and is capped', (name, argv) => {
+    // The decoder's reports need frame markers (showinfo) at info; the converter keeps only the error lines.
+    const loglevel = name.endsWith('decoder reports') ? 'repeat+level+info' : 'repeat+level+error';
+    expect(argv.slice(0, 5)).toEqual(['-nostdin', '-hide_banner', '-nostats', '-loglevel', loglevel]);
     const outputs = argv.filter((a) => a.startsWith('pipe:'));
     expect(argv.filter((a) => a === '-t')).toHaveLength(outputs.length);
     expect(valueOf(argv, '-t')).toBe('21600');
@@ -106,6 +109,13 @@ describe('ffmpeg/ffprobe argv (S5)', () => {
     expect(valueOf(argv, '-r')).toBe('25/1');
     expect(argv.slice(-1)).toEqual(['pipe:3']);
     expect(argv).toContain('pipe:1');
+  });
+
+  it('marks every frame in the log (showinfo, last in the graph) only when the decoder reports are asked for', () => {
+    const argv = buildDecodeArgs(sources.file, plans['video with decoder reports'], limits);
+    expect(valueOf(argv, '-vf')).toBe('extractplanes=y,scale=640:360:flags=fast_bilinear,showinfo=checksum=0');
+    expect(valueOf(argv, '-loglevel')).toBe('repeat+level+info');
+    expect(buildDecodeArgs(sources.file, plans['video+audio'], limits).join(' ')).not.toContain('showinfo');
   });
 
   it('passes a CA bundle for https when one is configured', () => {

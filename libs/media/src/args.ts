@@ -21,6 +21,7 @@ export interface PipedInput {
 
 /** What one ffmpeg or ffprobe run reads: a validated file or URL, or a stream on its stdin. */
 export type FfmpegInput = ValidatedFileSource | ValidatedUrlSource | PipedInput;
+import { FRAME_MARKER_FILTER } from './decoder-reports';
 import { formatRational } from './timeline';
 import type { Rational } from './timeline';
 
@@ -114,6 +115,8 @@ export interface DecodeArgsPlan {
     extractLuma: boolean;
     /** False skips H.264/HEVC in-loop deblocking (`-skip_loop_filter all`): cheaper, fine for reduced luma. */
     deblocked: boolean;
+    /** True logs a marker per frame (FRAME_MARKER_FILTER, at `info`) to place the decoder's reports by. */
+    decoderReports: boolean;
   } | null;
   /** PCM float32 output on fd 3, or null. */
   audio: { streamIndex: number; sampleRate: number; channels: number } | null;
@@ -194,8 +197,10 @@ export function buildCodecListArgs(): string[] {
  *
  * Video: `extractplanes=y` (no colour conversion) then `scale` with `fast_bilinear`; at source size
  * the scale is a pass-through that costs nothing measurable and pins the frame size, so a
- * mid-stream resolution change cannot desynchronise the byte stream. `-fps_mode cfr -r fps`
- * duplicates or drops frames so that frame `i` is at `i / fps`.
+ * mid-stream resolution change cannot desynchronise the byte stream. When the decoder's reports
+ * are asked for, `showinfo` last logs one line per frame, by which the converter gives them to
+ * frames (`DecoderReportLedger`). `-fps_mode cfr -r fps` duplicates or drops frames so that frame
+ * `i` is at `i / fps`.
  *
  * Audio: `aresample=async=1:first_pts=0` pads a late start and fills gaps with silence so that
  * sample `n` is at `n / rate` on the same timeline as the video.
@@ -215,17 +220,22 @@ export function buildDecodeArgs(source: FfmpegInput, plan: DecodeArgsPlan, limit
   // ffmpeg's 10 s default would be filled with repeated frames and padded silence (a false freeze
   // and silence); above 1 s the timeline is joined up instead, as a player does.
   const joinJumps = source.kind === 'pipe' ? ['-dts_delta_threshold', '1'] : [];
-  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', ...threads, ...skipDeblock, ...joinJumps, ...inputArgs(source, limits)];
+  // For the decoder's reports, the log runs at `info` for the per-frame markers of
+  // FRAME_MARKER_FILTER (see DecoderReportLedger), with levels so that the converter keeps only
+  // the error lines.
+  const loglevel = plan.video?.decoderReports ? 'repeat+level+info' : 'repeat+level+error';
+  const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', loglevel, ...threads, ...skipDeblock, ...joinJumps, ...inputArgs(source, limits)];
   // A live stream runs until it is stopped: no media-time cap.
   const cap = source.kind === 'pipe' && source.live ? [] : ['-t', String(limits.maxDurationSec)];
   if (plan.video) {
-    const { streamIndex, width, height, fps, extractLuma } = plan.video;
+    const { streamIndex, width, height, fps, extractLuma, decoderReports } = plan.video;
     const scale = `scale=${width}:${height}:flags=fast_bilinear`;
+    const luma = extractLuma ? `extractplanes=y,${scale}` : `${scale},format=gray`;
     args.push(
       '-map',
       `0:${streamIndex}`,
       '-vf',
-      extractLuma ? `extractplanes=y,${scale}` : `${scale},format=gray`,
+      decoderReports ? `${luma},${FRAME_MARKER_FILTER}` : luma,
       '-fps_mode',
       'cfr',
       '-r',

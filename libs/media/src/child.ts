@@ -31,12 +31,26 @@ export interface ManagedChild {
 const stderrTailBytes = 8 * 1024;
 const defaultGraceMs = 1000;
 
+/** Who reads a child's stderr line by line, beside its tail. */
+export interface StderrReader {
+  /** Each complete line (without its newline), as it arrives. */
+  line(line: string): void;
+  /** After the last line: the child closed its stderr. */
+  end(): void;
+  /**
+   * What of a line `stderrTail()` keeps: the line itself, another text for it, or null for
+   * nothing (a line that may name the input, in a verbose log). Every line as is, without.
+   */
+  tail?(line: string): string | null;
+}
+
 /**
  * Spawns `command` with `args` and no shell. `stdio` defaults to stdin closed, stdout and stderr
- * piped; stderr is always consumed so the child can never block on it. Never throws: a child
+ * piped; stderr is always consumed so the child can never block on it, and `stderrReader`, when
+ * given, hears each complete line of it as it arrives. Never throws: a child
  * that cannot start resolves `exited` with `spawnError` (see {@link spawnFailure}).
  */
-export function spawnManaged(command: string, args: readonly string[], stdio?: StdioOptions): ManagedChild {
+export function spawnManaged(command: string, args: readonly string[], stdio?: StdioOptions, stderrReader?: StderrReader): ManagedChild {
   const child = spawn(command, args, {
     shell: false,
     windowsHide: true,
@@ -46,10 +60,31 @@ export function spawnManaged(command: string, args: readonly string[], stdio?: S
   // the exit status does not; without a listener they would crash the process.
   for (const stream of child.stdio) stream?.on('error', () => undefined);
   let tail = '';
+  let partial = '';
   child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (text: string) => {
+  const keep = (text: string): void => {
     tail += text;
     if (tail.length > 2 * stderrTailBytes) tail = tail.slice(-stderrTailBytes);
+  };
+  const hear = (raw: string): void => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    stderrReader?.line(line);
+    if (!stderrReader?.tail) return;
+    const kept = stderrReader.tail(line);
+    if (kept !== null) keep(`${kept}\n`);
+  };
+  child.stderr?.on('data', (text: string) => {
+    if (!stderrReader?.tail) keep(text);
+    if (!stderrReader) return;
+    const lines = (partial + text).split('\n');
+    partial = (lines.pop() as string).slice(-stderrTailBytes);
+    for (const line of lines) hear(line);
+  });
+  child.stderr?.once('end', () => {
+    if (!stderrReader) return;
+    if (partial !== '') hear(partial);
+    partial = '';
+    stderrReader.end();
   });
   let terminating = false;
   const exited = new Promise<ChildExit>((resolve) => {

@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { FramewatchError } from '@framewatch/errors';
 import type { FrameBatch } from '@framewatch/frame-codec';
 import type { DecodeSpec } from '@framewatch/pipeline';
 import { createMediaConverter } from './converter';
-import { FFMPEG, FFPROBE, makeClip, tempDir, truncateCopy } from './testing/fixtures';
+import { FFMPEG, FFPROBE, ffmpeg, makeClip, tempDir, truncateCopy } from './testing/fixtures';
 import type { TempDir } from './testing/fixtures';
 
 let tmp: TempDir;
@@ -13,6 +13,8 @@ const reduced: DecodeSpec = {
   audio: { sampleRate: 48000, channels: 1 },
   framesPerBatch: 10,
 };
+/** `reduced` with the decoder's error reports asked for. */
+const withReports: DecodeSpec = { ...reduced, video: { width: 160, height: 90, decoderReports: true } };
 
 async function collect(file: string, spec: DecodeSpec = reduced): Promise<FrameBatch[]> {
   const batches: FrameBatch[] = [];
@@ -203,6 +205,57 @@ describe('decode geometry and stream layouts', () => {
 });
 
 describe('decode of damaged files', () => {
+  it("counts the decoder's error reports on the frames of a damaged section, and none elsewhere", async () => {
+    // 4 s of testsrc2, keyframe every second; packets 30–34 (1.2–1.4 s) damaged in transmission.
+    const clean = makeClip(tmp.file('reports-clean.mkv'), { durationSec: 4, video: { width: 320, height: 180, rate: '25' } });
+    const damaged = tmp.file('reports-damaged.mkv');
+    ffmpeg(['-i', clean, '-c', 'copy', '-bsf:v', 'noise=amount=if(between(n\\,30\\,34)\\,200\\,0)', damaged]);
+    const reportsOf = async (file: string, spec = withReports): Promise<number[]> => (await collect(file, spec)).flatMap((b) => b.video).map((f) => f.decodeErrors ?? 0);
+    expect(await reportsOf(clean)).toEqual(new Array(100).fill(0));
+    const reports = await reportsOf(damaged);
+    expect(reports).toHaveLength(100);
+    const reported = reports.flatMap((count, i) => (count > 0 ? [i] : []));
+    expect(reported.length).toBeGreaterThan(0);
+    // Given by ffmpeg's log order: the damaged frames or the few before them (reorder delay).
+    expect(Math.min(...reported)).toBeGreaterThanOrEqual(25);
+    expect(Math.max(...reported)).toBeLessThan(50);
+    // Not asked for, none are counted.
+    expect(await reportsOf(damaged, reduced)).toEqual(new Array(100).fill(0));
+  });
+
+  it('gives each report to the same frame however fast or slow the output is read', async () => {
+    const clean = makeClip(tmp.file('order-clean.mkv'), { durationSec: 4, video: { width: 320, height: 180, rate: '25' } });
+    const damaged = tmp.file('order-damaged.mkv');
+    ffmpeg(['-i', clean, '-c', 'copy', '-bsf:v', 'noise=amount=if(between(n\\,20\\,60)\\,150\\,0)', damaged]);
+    // One frame per batch and a consumer that waits: stdout is paused while the log runs on.
+    const slowly = async (): Promise<number[]> => {
+      const counts: number[] = [];
+      for await (const batch of converter.decode({ url: damaged }, { ...withReports, framesPerBatch: 1 }, { streamId: 'slow' })) {
+        for (const frame of batch.video) counts.push(frame.decodeErrors ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return counts;
+    };
+    const quickly = async (): Promise<number[]> => (await collect(damaged, withReports)).flatMap((b) => b.video).map((f) => f.decodeErrors ?? 0);
+    const first = await quickly();
+    expect(first.filter((count) => count > 0).length).toBeGreaterThan(3);
+    // Three at once on two cores, and one read slowly, are read in other interleavings.
+    const others = await Promise.all([quickly(), quickly(), quickly(), slowly()]);
+    for (const counts of others) expect(counts).toEqual(first);
+  });
+
+  it('hears no reports on a stream joined between two keyframes: the decoder only complains about the frames it skips', async () => {
+    const whole = tmp.file('joined-whole.ts');
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', whole]);
+    // From a TS packet a third of the way in: the first 2 s GOP, joined in its middle.
+    const bytes = readFileSync(whole);
+    const joined = tmp.file('joined.ts');
+    writeFileSync(joined, bytes.subarray(188 * Math.floor(bytes.length / 188 / 3)));
+    const frames = (await collect(joined, withReports)).flatMap((b) => b.video);
+    expect(frames.length).toBeGreaterThan(25);
+    expect(frames.map((f) => f.decodeErrors ?? 0)).toEqual(new Array(frames.length).fill(0));
+  });
+
   it('decodes what is there of a file cut in its media data and finishes normally', async () => {
     const batches = await collect(tmp.file('cut-in-media.mp4'));
     expectBatchInvariants(batches);

@@ -18,14 +18,15 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { CancelledError, FramewatchError, InputError, SourceRejectedError, SourceTimeoutError, UsageError, toFramewatchError } from '@framewatch/errors';
 import { PixelFormat } from '@framewatch/frame-codec';
-import type { FrameBatch } from '@framewatch/frame-codec';
+import type { FrameBatch, VideoFrame } from '@framewatch/frame-codec';
 import type { DecodeOptions, DecodeSpec, SourceRef } from '@framewatch/pipeline';
 import { DECODE_FDS, buildDecodeArgs } from './args';
 import type { DecodeArgsPlan, FfmpegInput, PipedInput } from './args';
 import { BatchAssembler } from './batcher';
 import { spawnFailure, spawnManaged } from './child';
+import { DecoderReportLedger, ReportHold } from './decoder-reports';
 import type { ChildExit, ManagedChild } from './child';
-import { classifyFfmpegFailure, redactUrls } from './errors';
+import { classifyFfmpegFailure, errorLevelLine, redactUrls } from './errors';
 import { AudioChunker, FrameSplitter } from './pcm';
 import { readHls } from './hls';
 import { probeSegment, probeSource } from './probe';
@@ -108,6 +109,7 @@ export function planDecode(probed: ProbedMedia, spec: DecodeSpec, maxFramePixels
       extractLuma: source.pixFmt !== null && planarLumaFormat.test(source.pixFmt),
       // Unless asked for, reduced luma skips deblocking; full resolution is always deblocked.
       deblocked: spec.video.deblocked === true || (width === source.width && height === source.height),
+      decoderReports: spec.video.decoderReports === true,
     };
   }
   let audio: DecodeArgsPlan['audio'] = null;
@@ -365,6 +367,8 @@ function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
 class DecodeSession {
   private readonly child: ManagedChild;
   private readonly assembler: BatchAssembler;
+  /** Video frames read, waiting for the log to settle their decoder reports; null without video. */
+  private hold: ReportHold<VideoFrame> | null = null;
   private readonly pipes: Readable[] = [];
   private readonly ready: FrameBatch[] = [];
   private waiter: { resolve: (b: FrameBatch | null) => void; reject: (e: unknown) => void } | null = null;
@@ -399,32 +403,56 @@ class DecodeSession {
     });
     const args = buildDecodeArgs(source, plan.args, settings.limits);
     settings.logger?.debug({ source: source.display, args: redactUrls(args.join(' ')) }, 'starting ffmpeg');
-    this.child = spawnManaged(settings.ffmpegPath, args, [
-      feed ? 'pipe' : 'ignore',
-      video ? 'pipe' : 'ignore',
-      'pipe',
-      audio ? 'pipe' : 'ignore',
-    ]);
+    // Asked for, the decoder's error reports are given to frames by ffmpeg's own log order (see
+    // DecoderReportLedger): each frame read waits in `hold` until the log has passed it, and the
+    // video ends once both its pipe and the log have.
+    const ledger = video?.decoderReports ? new DecoderReportLedger(video.fps) : null;
+    const hold = ledger
+      ? new ReportHold<VideoFrame>(ledger, (frame, decodeErrors) => this.assembler.addVideo(decodeErrors > 0 ? { ...frame, decodeErrors } : frame))
+      : null;
+    this.hold = hold;
+    let videoOutEnded = false;
+    let logEnded = false;
+    let videoEndSent = false;
+    const endVideo = (): void => {
+      if (!videoOutEnded || (hold && !logEnded) || videoEndSent) return;
+      videoEndSent = true;
+      hold?.release();
+      this.assembler.endVideo();
+    };
+    this.child = spawnManaged(settings.ffmpegPath, args, [feed ? 'pipe' : 'ignore', video ? 'pipe' : 'ignore', 'pipe', audio ? 'pipe' : 'ignore'], {
+      line: (line) => {
+        if (!ledger) return;
+        ledger.line(line);
+        if (hold?.release()) this.pump();
+      },
+      end: () => {
+        if (!ledger) return;
+        logEnded = true;
+        ledger.end();
+        hold?.release();
+        endVideo();
+        this.pump();
+      },
+      // Only the error lines: at `info` the log also names the input, with its whole URL.
+      tail: errorLevelLine,
+    });
 
     if (video) {
       const { width, height } = video;
       let nextIndex = 0;
       const splitter = new FrameSplitter(width * height, (plane) => {
         const index = nextIndex++;
-        this.assembler.addVideo({
-          pts: unitTime(index, unitRate),
-          index,
-          width,
-          height,
-          format: PixelFormat.gray,
-          planes: [plane],
-        });
+        const frame: VideoFrame = { pts: unitTime(index, unitRate), index, width, height, format: PixelFormat.gray, planes: [plane] };
+        if (hold) hold.frame(frame);
+        else this.assembler.addVideo(frame);
       });
       this.attach(this.child.process.stdio[DECODE_FDS.video] as Readable, (chunk) => splitter.push(chunk), () => {
         if (splitter.leftoverBytes > 0) {
           settings.logger?.debug({ bytes: splitter.leftoverBytes }, 'dropped an incomplete last frame');
         }
-        this.assembler.endVideo();
+        videoOutEnded = true;
+        endVideo();
       });
     }
     if (audio) {
@@ -516,6 +544,8 @@ class DecodeSession {
   private flushQuiet(): void {
     if (this.failure || this.finished || this.paused || this.ready.length > 0) return;
     if (performance.now() - this.lastOutputAt < DECODE_TUNING.liveFlushAfterMs) return;
+    // The last frame of a burst would wait for the next burst's log otherwise.
+    this.hold?.releaseAll();
     const batch = this.assembler.releaseAvailable();
     if (!batch) return;
     this.ready.push(batch);

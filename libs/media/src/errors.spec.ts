@@ -1,4 +1,4 @@
-import { classifyFfmpegFailure, redactUrls } from './errors';
+import { classifyFfmpegFailure, errorLevelLine, redactUrls } from './errors';
 
 // stderr lines as ffmpeg/ffprobe 5.1 prints them (captured on this toolchain).
 const file = { display: 'clip.mp4', ffmpegInput: 'file:/data/clip.mp4' };
@@ -80,5 +80,24 @@ describe('classifyFfmpegFailure: the SRT reader', () => {
     const err = classifyFfmpegFailure('[srt @ 0x55] Connection to srt://192.0.2.10:9000 failed: Input/output error\nsrt://192.0.2.10:9000: Input/output error', srt, 'probe');
     expect(err.code).toBe('INPUT_NOT_FOUND');
     expect(err.message).toBe('srt://sender.example.com:9000 could not be read (the SRT connection failed)');
+  });
+});
+
+describe('errorLevelLine', () => {
+  it.each([
+    ['[h264 @ 0x55d0a1] [error] no frame!', '[h264 @ 0x55d0a1] no frame!'],
+    ['[error] Error while decoding stream #0:0: Invalid data found when processing input', 'Error while decoding stream #0:0: Invalid data found when processing input'],
+    ['[tls @ 0x55d0a1] [fatal] Error in the pull function.', '[tls @ 0x55d0a1] Error in the pull function.'],
+  ])('keeps %j as -loglevel error prints it', (line, kept) => {
+    expect(errorLevelLine(line)).toBe(kept);
+  });
+
+  it.each([
+    "[info] Input #0, mpegts, from 'https://cdn.example/live.ts?token=s3cr3t':",
+    '[Parsed_showinfo_2 @ 0x55d0a1] [info] n:   0 pts:      0 pts_time:0',
+    '[h264 @ 0x55d0a1] [warning] mmco: unref short failure',
+    'no level at all',
+  ])('drops %j', (line) => {
+    expect(errorLevelLine(line)).toBeNull();
   });
 });

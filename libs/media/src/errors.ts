@@ -8,6 +8,23 @@
 import { FramewatchError, InputError, SourceRejectedError, SourceTimeoutError } from '@framewatch/errors';
 import type { ErrorCode } from '@framewatch/errors';
 
+// `[h264 @ 0x55d…] [error] …` or `[error] …`: a line of a log printed with levels.
+const ERROR_LEVEL_LINE = /^((?:\[[^\]]* @ 0x[0-9a-f]+\] )?)\[(?:error|fatal|panic)\] /;
+
+/**
+ * For a log printed with levels (`-loglevel level+info`): the line as `-loglevel error` prints it,
+ * which is what the rules below were written for, or null for a line below the error level (one
+ * of them, at `info`, names the input with its whole URL).
+ *
+ * @example
+ * errorLevelLine('[h264 @ 0x55d0] [error] no frame!'); // '[h264 @ 0x55d0] no frame!'
+ * errorLevelLine("[info] Input #0, mpegts, from 'https://cdn.example/live.ts?token=…':"); // null
+ */
+export function errorLevelLine(line: string): string | null {
+  const match = ERROR_LEVEL_LINE.exec(line);
+  return match ? match[1] + line.slice(match[0].length) : null;
+}
+
 /** Where a failure happened: opening and probing the input, or decoding it. */
 export type FailurePhase = 'probe' | 'decode';
 

@@ -207,7 +207,10 @@ describe('HLS sources', () => {
     }
   });
 
-  it('releases the end of the last live segment while the next one is still to come', async () => {
+  it.each([
+    ['', spec],
+    [", with the decoder's reports (frames held until the log passes them)", { ...spec, video: { width: 80, height: 45, decoderReports: true } }],
+  ])('releases the end of the last live segment while the next one is still to come%s', async (_with, decodeSpec) => {
     // A live playlist that lists 3 s and then nothing new: the last batch (2–3 s) would wait for
     // a frame past 3 s, which never comes. Released once the decoder has gone quiet instead.
     const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0'];
@@ -216,7 +219,7 @@ describe('HLS sources', () => {
     const controller = new AbortController();
     let reached = 0;
     const decoding = (async () => {
-      for await (const batch of converter.decode({ url: `${server.url}/stuck.m3u8` }, spec, { streamId: 'stuck', signal: controller.signal })) {
+      for await (const batch of converter.decode({ url: `${server.url}/stuck.m3u8` }, decodeSpec, { streamId: 'stuck', signal: controller.signal })) {
         reached = Math.max(reached, batch.endSec);
       }
     })().catch((err: unknown) => err);

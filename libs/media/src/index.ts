@@ -8,6 +8,7 @@ export { buildDecodeArgs, buildProbeArgs, buildSrtReaderArgs, protocolWhitelist,
 export type { FfmpegInput, PipedInput } from './args';
 export type { DecodeArgsPlan, FfmpegLimits } from './args';
 export { classifyFfmpegFailure } from './errors';
+export { isDecoderReport } from './decoder-reports';
 export type { FailurePhase } from './errors';
 export type { MediaLogger } from './settings';
 export type { Rational } from './timeline';

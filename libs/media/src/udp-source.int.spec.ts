@@ -14,7 +14,9 @@ import type { TsSender } from './testing/live-sender';
  */
 jest.setTimeout(30_000);
 
-const spec: DecodeSpec = { video: { width: 80, height: 45 }, audio: { sampleRate: 48000, channels: 1 }, framesPerBatch: 25 };
+// With the decoder's reports, so that a live decode is also checked with every frame held until
+// ffmpeg's log has passed it (the HLS and SRT specs decode without).
+const spec: DecodeSpec = { video: { width: 80, height: 45, decoderReports: true }, audio: { sampleRate: 48000, channels: 1 }, framesPerBatch: 25 };
 const converter = createMediaConverter({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, allowUdpSources: true, liveStallSec: 1, ioTimeoutSec: 5 });
 const timeline = { black: [2, 3.5] as [number, number], silent: [4, 5.5] as [number, number] };
 let sender: TsSender | null = null;

@@ -58,6 +58,12 @@ export interface VideoNeed {
    * CPU. Full-resolution needs always get it.
    */
   deblocked?: boolean;
+  /**
+   * Needs the decoder's error reports on the frames (`VideoFrame.decodeErrors`). They cost ffmpeg
+   * a log line per frame to place them by (see the media converter's `DecoderReportLedger`), so
+   * only a detector that uses them asks.
+   */
+  decoderReports?: boolean;
 }
 
 /** What a detector needs decoded: luma (video) and/or PCM audio. */

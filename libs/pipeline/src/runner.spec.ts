@@ -68,6 +68,12 @@ describe('mergeNeeds', () => {
     expect(mergeNeeds([black.needs, exact], media, 25).video).toEqual({ width: 320, height: 180, deblocked: true });
   });
 
+  it("asks for the decoder's reports when any detector needs them, and only then", () => {
+    const reports = { video: { width: 0, height: 0, deblocked: true, decoderReports: true }, audio: null };
+    expect(mergeNeeds([black.needs, reports], media, 25).video).toEqual({ width: 0, height: 0, deblocked: true, decoderReports: true });
+    expect(mergeNeeds([black.needs, freeze.needs], media, 25).video).not.toHaveProperty('decoderReports');
+  });
+
   it('decodes no audio when no detector needs it, and none when the source lacks it', () => {
     expect(mergeNeeds([black.needs], media, 25).audio).toBeNull();
     const silence = { video: null, audio: { sampleRate: 48000, channels: 1 } };

@@ -87,10 +87,12 @@ export interface AnalysisRequest {
 export function mergeNeeds(needs: MediaNeeds[], media: MediaInfo, framesPerBatch: number): DecodeSpec {
   let size: { width: number; height: number } | null = null;
   let deblocked = false;
+  let decoderReports = false;
   let audio: DecodeSpec['audio'] = null;
   for (const need of needs) {
     if (need.video && media.video) {
       deblocked ||= need.video.deblocked === true;
+      decoderReports ||= need.video.decoderReports === true;
       if (!size) size = { width: need.video.width, height: need.video.height };
       else if (need.video.width === 0 || size.width === 0) size = { width: 0, height: 0 };
       else size = { width: Math.max(size.width, need.video.width), height: Math.max(size.height, need.video.height) };
@@ -106,7 +108,7 @@ export function mergeNeeds(needs: MediaNeeds[], media: MediaInfo, framesPerBatch
     size = { width: 0, height: 0 };
   }
   // A full-resolution picture is what a viewer sees, so it is always deblocked.
-  const video: DecodeSpec['video'] = size ? { ...size, deblocked: deblocked || size.width === 0 } : null;
+  const video: DecodeSpec['video'] = size ? { ...size, deblocked: deblocked || size.width === 0, ...(decoderReports ? { decoderReports } : {}) } : null;
   return { video, audio, framesPerBatch };
 }
 

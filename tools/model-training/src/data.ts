@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { MACROBLOCK_FEATURE_COUNT, MacroblockFeatureTracker } from '@framewatch/detectors';
+import { MACROBLOCK_FEATURE_COUNT, MACROBLOCK_NEEDS, MacroblockFeatureTracker } from '@framewatch/detectors';
+import { createMediaConverter } from '@framewatch/media';
 import { FFMPEG_SAME_ON_EVERY_CPU, X264_SAME_ON_EVERY_CPU } from '@framewatch/fixtures';
 import { createPrng } from '@framewatch/seeded-random';
 import type { Prng } from '@framewatch/seeded-random';
@@ -44,6 +45,12 @@ export interface ClipData {
   damage: Float32Array;
   /** 1 when the frame's change is one the previous frame, still or moved as a whole, does not explain (`MacroblockFeatureTracker.changeUnexplained`): the evidence gate's input beside the features. */
   unexplained: Uint8Array;
+  /**
+   * The decoder's error reports per frame (capped at 255; 0 on a clean decode), as Framewatch's own
+   * media converter gives them to the detector (`VideoFrame.decodeErrors`): the
+   * `DecoderReportGate`'s input.
+   */
+  decodeErrors: Uint8Array;
   /** Frames from one keyframe of the clip's encode to the next (its GOP). */
   gop: number;
 }
@@ -364,7 +371,7 @@ async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: strin
   const out: ClipData[] = [];
   const frameBytes = clip.width * clip.height;
   const count = clean.luma.length / frameBytes;
-  out.push(toClipData(clip, `${clip.id}-clean`, false, clean, null, count));
+  out.push(toClipData(clip, `${clip.id}-clean`, false, clean, null, count, await converterReports(`${base}.mkv`, clip.frames)));
   // Summarised once for every corrupted variant of the clip, each frame when first compared.
   const summaries: (FrameSummary | undefined)[] = [];
   const cleanSummary = (j: number): FrameSummary | null =>
@@ -375,13 +382,22 @@ async function processClip(clip: ClipSpec, corruptions: Corruption[], dir: strin
     const bsf = c.drop ? `noise=amount=if(${inWindow}\\,${c.amount}\\,0):drop=${inWindow}*not(mod(n\\,5))` : `noise=amount=if(${inWindow}\\,${c.amount}\\,0)`;
     await ffmpeg(['-i', `${base}.mkv`, '-c', 'copy', '-bsf:v', bsf, bad]);
     const decoded = await decode(bad, `${base}-v${v}.bd.txt`, clip);
-    out.push(toClipData(clip, `${clip.id}-v${v}`, true, decoded, cleanSummary, Math.min(count, decoded.luma.length / frameBytes)));
+    const reports = await converterReports(bad, clip.frames);
+    out.push(toClipData(clip, `${clip.id}-v${v}`, true, decoded, cleanSummary, Math.min(count, decoded.luma.length / frameBytes), reports));
   }
   return out;
 }
 
 /** `clean` gives the clean decode's frame summaries for labelling, or is null for the clean decode itself. */
-function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { luma: Buffer; blocks: number[]; held: Uint8Array }, clean: ((j: number) => FrameSummary | null) | null, count: number): ClipData {
+function toClipData(
+  clip: ClipSpec,
+  id: string,
+  corrupted: boolean,
+  decoded: { luma: Buffer; blocks: number[]; held: Uint8Array },
+  clean: ((j: number) => FrameSummary | null) | null,
+  count: number,
+  reports: Uint8Array,
+): ClipData {
   const n = clip.width * clip.height;
   const features = new Float32Array(count * MACROBLOCK_FEATURE_COUNT);
   const labels = new Uint8Array(count);
@@ -404,7 +420,7 @@ function toClipData(clip: ClipSpec, id: string, corrupted: boolean, decoded: { l
     }
     blockdetect[i] = decoded.blocks[i] ?? 0;
   }
-  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage, unexplained, gop: clip.gop };
+  return { id, source: clip.source, split: clip.split, corrupted, features, labels, ambiguous, blockdetect, damage, unexplained, decodeErrors: reports.slice(0, count), gop: clip.gop };
 }
 
 /**
@@ -441,6 +457,25 @@ async function decode(file: string, metadataFile: string, clip: ClipSpec): Promi
     blocks[i] = i > 0 ? blocks[i - 1] : 0;
   }
   return { luma, blocks, held: filled.map((v) => 1 - v) };
+}
+
+/** Framewatch's media converter, for the decoder's reports as the detector receives them. */
+const converter = createMediaConverter({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', allowLocalFiles: true });
+
+/**
+ * The decoder's error reports per frame of `file` (its first `frames` frames), read the way the
+ * detector gets them: decoded by Framewatch's media converter, at the macroblocking detector's
+ * own needs (`VideoFrame.decodeErrors`). The converter's decode is not {@link decode}'s (another
+ * size, no deblocking, a constant frame rate), so only its own log says which frame the detector
+ * gets a report on.
+ */
+async function converterReports(file: string, frames: number): Promise<Uint8Array> {
+  const reports = new Uint8Array(frames);
+  const spec = { video: { ...MACROBLOCK_NEEDS }, audio: null, framesPerBatch: 25 };
+  for await (const batch of converter.decode({ url: file }, spec, { streamId: path.basename(file) })) {
+    for (const frame of batch.video) if (frame.index < frames && frame.decodeErrors) reports[frame.index] = Math.min(255, frame.decodeErrors);
+  }
+  return reports;
 }
 
 function ffmpeg(args: string[]): Promise<Buffer> {

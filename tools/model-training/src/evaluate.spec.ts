@@ -47,7 +47,7 @@ describe('evaluation metrics', () => {
     const clip = (id: string, corrupted: boolean, labelled: [number, number] | null): ClipData => {
       const labels = new Uint8Array(50);
       if (labelled) labels.fill(1, labelled[0], labelled[1]);
-      return { id, source: 'toy', split: 'test', corrupted, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50), unexplained: new Uint8Array(50), gop: 25 };
+      return { id, source: 'toy', split: 'test', corrupted, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50), unexplained: new Uint8Array(50), decodeErrors: new Uint8Array(50), gop: 25 };
     };
     const scores = new Map<string, number[]>([
       ['bad', [...new Array(10).fill(0), ...new Array(10).fill(0.9), ...new Array(30).fill(0)]], // found
@@ -64,7 +64,7 @@ describe('evaluation metrics', () => {
   it('reports the network\'s own per-frame figures beside the detector\'s when given its scores', async () => {
     const labels = new Uint8Array(50);
     labels.fill(1, 10, 20);
-    const clip: ClipData = { id: 'c', source: 'toy', split: 'test', corrupted: true, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50), unexplained: new Uint8Array(50), gop: 25 };
+    const clip: ClipData = { id: 'c', source: 'toy', split: 'test', corrupted: true, features: new Float32Array(0), labels, ambiguous: new Uint8Array(50), blockdetect: new Float32Array(50), damage: new Float32Array(50), unexplained: new Uint8Array(50), decodeErrors: new Uint8Array(50), gop: 25 };
     const network = Float32Array.from({ length: 50 }, (_, i) => (i >= 10 && i < 20 ? 0.9 : 0.1));
     const gated = Float32Array.from(network, (v, i) => (i >= 15 ? 0 : v)); // the gate closed from frame 15
     const result = await evaluate([clip], () => gated, undefined, () => network);
@@ -77,7 +77,7 @@ describe('evaluation metrics', () => {
   it('measures the boundaries of the events found against one GOP of the clip', async () => {
     const labels = new Uint8Array(100);
     labels.fill(1, 20, 70); // damage on frames 20–69, repaired at the keyframe at 70
-    const clip = (id: string, gop: number): ClipData => ({ id, source: 'toy', split: 'test', corrupted: true, features: new Float32Array(0), labels, ambiguous: new Uint8Array(100), blockdetect: new Float32Array(100), damage: new Float32Array(100), unexplained: new Uint8Array(100), gop });
+    const clip = (id: string, gop: number): ClipData => ({ id, source: 'toy', split: 'test', corrupted: true, features: new Float32Array(0), labels, ambiguous: new Uint8Array(100), blockdetect: new Float32Array(100), damage: new Float32Array(100), unexplained: new Uint8Array(100), decodeErrors: new Uint8Array(100), gop });
     // Reported in two pieces (the 0.56 s between them is not bridged), 4 frames late and ending
     // 12 frames before the repair: taken together they give both errors.
     const scores = Float32Array.from({ length: 100 }, (_, i) => ((i >= 24 && i < 30) || (i >= 44 && i < 58) ? 0.9 : 0));

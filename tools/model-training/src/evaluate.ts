@@ -35,6 +35,11 @@ export interface Evaluation {
    * within one GOP"); the errors are absolute, in seconds.
    */
   boundaries: { found: number; withinGop: number; medianStartErrorSec: number; medianEndErrorSec: number; maxStartErrorSec: number; maxEndErrorSec: number };
+  /**
+   * The same event figures from the picture alone, without the decoder's reports, when measured:
+   * what a stream damaged upstream and re-encoded (no decoder errors reach the monitor) gets.
+   */
+  pictureOnly?: EventFigures;
 }
 
 /** Frames between two runs of labelled frames that still count as one true event (a GOP's recovery can flicker). */

@@ -13,7 +13,7 @@ function clip(id: string, corrupted: boolean, from: number, to: number, p: numbe
   features.fill(logit(p), from, to + 1);
   const labels = new Uint8Array(n);
   if (corrupted) labels.fill(1, from, to + 1);
-  return { id, source: id, split: 'train', corrupted, features, labels, ambiguous: new Uint8Array(n), blockdetect: new Float32Array(n), damage: new Float32Array(n), unexplained: new Uint8Array(n), gop: n };
+  return { id, source: id, split: 'train', corrupted, features, labels, ambiguous: new Uint8Array(n), blockdetect: new Float32Array(n), damage: new Float32Array(n), unexplained: new Uint8Array(n), decodeErrors: new Uint8Array(n), gop: n };
 }
 
 describe('calibrateForEvents', () => {

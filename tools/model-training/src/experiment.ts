@@ -1,4 +1,4 @@
-import { MACROBLOCK_FEATURE_COUNT, MacroblockEvidenceGate } from '@framewatch/detectors';
+import { DecoderReportGate, MACROBLOCK_FEATURE_COUNT, MacroblockEvidenceGate } from '@framewatch/detectors';
 import { generateDataset } from './data';
 import type { ClipData, GenerateOptions } from './data';
 import { evaluate, eventFigures, stack } from './evaluate';
@@ -41,10 +41,11 @@ export async function runExperiment(data: GenerateOptions, training: TrainOption
   const t2 = Date.now();
   const rule = { confirmScore: calibration.confirmScore ?? undefined };
   // Both the detector's scores and the network's own, from one network run per clip.
-  const assess = (set: ClipData[]): Promise<Evaluation> => {
+  const assess = async (set: ClipData[]): Promise<Evaluation> => {
     const network = new Map(set.map((c) => [c, scoreClip(mlp, c)]));
     const of = (c: ClipData): Float32Array => network.get(c) as Float32Array;
-    return evaluate(set, (c) => detectorScores(c, of(c)), rule, of);
+    const evaluation = await evaluate(set, (c) => detectorScores(c, of(c)), rule, of);
+    return { ...evaluation, pictureOnly: await eventFigures(set, (c) => pictureScores(c, of(c)), rule) };
   };
   const evaluation = await assess(test);
   const validation = validationClips.length > 0 ? await assess(validationClips) : null;
@@ -72,11 +73,22 @@ export function scoreClip(mlp: Mlp, clip: ClipData): Float32Array {
 }
 
 /**
- * The scores the macroblocking detector reports for one clip, given the network's: a copy of them
- * through the detector's evidence gate (`MacroblockEvidenceGate`, one per clip as per stream).
+ * The scores the macroblocking detector would report for one clip from its picture alone, given
+ * the network's: a copy of them through the detector's evidence gate (`MacroblockEvidenceGate`,
+ * one per clip as per stream). What a stream damaged upstream and re-encoded, which reaches the
+ * decoder without errors, gets.
+ */
+export function pictureScores(clip: ClipData, networkScores: Float32Array): Float32Array {
+  return new MacroblockEvidenceGate().apply(clip.features, networkScores.slice(), clip.labels.length, clip.unexplained);
+}
+
+/**
+ * The scores the macroblocking detector reports for one clip, given the network's: the
+ * {@link pictureScores}, then the decoder's reports (`DecoderReportGate`, one per clip as per
+ * stream).
  */
 export function detectorScores(clip: ClipData, networkScores: Float32Array): Float32Array {
-  return new MacroblockEvidenceGate().apply(clip.features, networkScores.slice(), clip.labels.length, clip.unexplained);
+  return new DecoderReportGate().apply(clip.features, pictureScores(clip, networkScores), clip.labels.length, clip.decodeErrors);
 }
 
 /** Thresholds {@link calibrateForEvents} tries. */

@@ -5,7 +5,7 @@ export { ALIGN_FRAMES, CORRUPT_SHARE, DAMAGED_CELL_MAD, DAMAGED_TEXTURE_STEP, SI
 export type { ClipData, ClipSpec, FrameSummary, GenerateOptions, Split } from './data';
 export { EVENT_GAP, evaluate, eventFigures, events, prf, rocAuc, stack } from './evaluate';
 export type { Evaluation, EventFigures, Prf } from './evaluate';
-export { detectorScores, runExperiment, scoreClip } from './experiment';
+export { detectorScores, pictureScores, runExperiment, scoreClip } from './experiment';
 export type { ExperimentResult } from './experiment';
 export { bestThreshold, combineMlps, mlpLayers, predict, trainEnsemble, trainMlp } from './train';
 export type { Mlp, TrainOptions } from './train';

@@ -9,8 +9,8 @@ import { defaultEventRules } from '@framewatch/pipeline';
 import * as ort from 'onnxruntime-node';
 import { STRESS_SOURCES, generateDataset, planClips } from './data';
 import type { ClipData, GenerateOptions } from './data';
-import { FPS, evaluate, reportedEvents } from './evaluate';
-import { detectorScores, runExperiment } from './experiment';
+import { FPS, evaluate, eventFigures, reportedEvents } from './evaluate';
+import { detectorScores, pictureScores, runExperiment } from './experiment';
 import type { TrainOptions } from './train';
 
 const MODEL = 'libs/detectors/models/macroblocking.onnx';
@@ -47,7 +47,10 @@ async function evalCommand(): Promise<void> {
     network.set(clip.id, raw);
     scores.set(clip.id, detectorScores(clip, raw));
   }
-  const evaluation = await evaluate(clips, (c) => scores.get(c.id) as Float32Array, undefined, (c) => network.get(c.id) as Float32Array);
+  const evaluation = {
+    ...(await evaluate(clips, (c) => scores.get(c.id) as Float32Array, undefined, (c) => network.get(c.id) as Float32Array)),
+    pictureOnly: await eventFigures(clips, (c) => pictureScores(c, network.get(c.id) as Float32Array)),
+  };
   writeFileSync(path.join(WORK, split === 'test' ? 'eval-report.json' : `eval-${split}-report.json`), JSON.stringify(evaluation, null, 2));
   console.log(JSON.stringify(evaluation, null, 2));
 }

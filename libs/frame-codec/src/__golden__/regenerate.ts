@@ -10,6 +10,6 @@ import { encodeFrameBatch } from '../frame-batch';
 import { formatGolden, goldenDetectionBatch, goldenFrameBatch } from './golden-batches';
 
 const dir = join(process.cwd(), 'libs/frame-codec/src/__golden__');
-writeFileSync(join(dir, 'frame-batch.v1.hex'), formatGolden(encodeFrameBatch(goldenFrameBatch())));
-writeFileSync(join(dir, 'detection-batch.v1.hex'), formatGolden(encodeDetectionBatch(goldenDetectionBatch())));
+writeFileSync(join(dir, 'frame-batch.v2.hex'), formatGolden(encodeFrameBatch(goldenFrameBatch())));
+writeFileSync(join(dir, 'detection-batch.v2.hex'), formatGolden(encodeDetectionBatch(goldenDetectionBatch())));
 process.stdout.write(`wrote golden fixtures to ${dir}\n`);

@@ -4,7 +4,11 @@
  *
  *   npx esbuild libs/media/src/testing/decode-cpu.ts --bundle --platform=node \
  *     --tsconfig=tsconfig.base.json --outfile=/tmp/decode-cpu.js
- *   node /tmp/decode-cpu.js clip.mp4 [width height]
+ *   node /tmp/decode-cpu.js clip.mp4 [width height [deblocked|reports]]
+ *
+ * `deblocked` asks for deblocked luma; `reports` for that and the decoder's error reports
+ * (`decoderReports`, as the macroblocking detector does), which add a log line per frame to place
+ * them by.
  *
  * Children's CPU comes from /proc/self/stat (cutime + cstime of reaped children), Node's own from
  * process.cpuUsage(), so the figure covers all processes of the decode.
@@ -23,15 +27,16 @@ function reapedChildrenCpuSec(): number {
 }
 
 async function main(): Promise<void> {
-  const [file, width = '320', height = '180'] = process.argv.slice(2);
-  if (!file) throw new Error('usage: decode-cpu <file> [width height]');
+  const [file, width = '320', height = '180', extra] = process.argv.slice(2);
+  if (!file) throw new Error('usage: decode-cpu <file> [width height [deblocked|reports]]');
   const converter = createMediaConverter({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, allowLocalFiles: true });
   const started = performance.now();
   let frames = 0;
   let chunks = 0;
   let checksum = 0;
+  let decodeErrors = 0;
   const spec = {
-    video: { width: Number(width), height: Number(height) },
+    video: { width: Number(width), height: Number(height), ...(extra === 'deblocked' || extra === 'reports' ? { deblocked: true } : {}), ...(extra === 'reports' ? { decoderReports: true } : {}) },
     audio: { sampleRate: 48000, channels: 1 },
     framesPerBatch: 25,
   };
@@ -39,7 +44,10 @@ async function main(): Promise<void> {
     frames += batch.video.length;
     chunks += batch.audio.length;
     // Touch the data so a lazy path could not look faster than it is.
-    for (const f of batch.video) checksum += f.planes[0][f.planes[0].length >> 1];
+    for (const f of batch.video) {
+      checksum += f.planes[0][f.planes[0].length >> 1];
+      decodeErrors += f.decodeErrors ?? 0;
+    }
   }
   const node = process.cpuUsage();
   const nodeSec = (node.user + node.system) / 1e6;
@@ -49,6 +57,7 @@ async function main(): Promise<void> {
       frames,
       chunks,
       checksum,
+      decodeErrors,
       wallSec: +((performance.now() - started) / 1000).toFixed(2),
       nodeCpuSec: +nodeSec.toFixed(2),
       childrenCpuSec: +childrenSec.toFixed(2),
