@@ -6,12 +6,14 @@ describe('isDecoderReport', () => {
     '[h264 @ 0x5581c0a1b2c0] Missing reference picture, default is 0',
     '[hevc @ 0x55d] Could not find ref with POC 12',
     '[h264 @ 0x5581c0a1b2c0] [error] top block unavailable for requested intra mode -1',
+    '[h264 @ 0x5581c0a1b2c0] [info] concealing 920 DC, 920 AC, 920 MV errors in P frame',
+    '[mpeg2video @ 0x55d] concealing 40 DC, 40 AC, 40 MV errors in B frame',
   ])('counts the decoder line %j', (line) => {
     expect(isDecoderReport(line)).toBe(true);
   });
 
   it.each([
-    '[h264 @ 0x5581c0a1b2c0] [info] concealing 920 DC, 920 AC, 920 MV errors in P frame',
+    '[h264 @ 0x5581c0a1b2c0] [info] Reinit context to 640x368, pix_fmt: yuv420p',
     '[h264 @ 0x5581c0a1b2c0] [warning] mmco: unref short failure',
     '[mpegts @ 0x5581c0a1b2c0] Packet corrupt (stream = 0, dts = 1234)',
     '[Parsed_metadata_1 @ 0x55] [info] frame:3 pts:120 pts_time:0.12',
@@ -39,7 +41,7 @@ function countsOf(lines: readonly string[], frames: number): number[] {
 
 describe('DecoderReportLedger', () => {
   it('gives the reports to the first frame whose marker follows them', () => {
-    const log = [TIME_BASE, marker(0, 0), marker(1, 40), REPORT, REPORT, '[h264 @ 0x1] [info] concealing 9 DC, 9 AC, 9 MV errors in P frame', marker(2, 80), marker(3, 120), REPORT, marker(4, 160)];
+    const log = [TIME_BASE, marker(0, 0), marker(1, 40), REPORT, REPORT, '[h264 @ 0x1] [info] Reinit context to 320x192, pix_fmt: yuv420p', marker(2, 80), marker(3, 120), REPORT, marker(4, 160)];
     expect(countsOf(log, 5)).toEqual([0, 0, 2, 0, 1]);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Which lines of ffmpeg's log are the video decoder reporting damage in the bitstream it decodes
  * (`error while decoding MB 30 0, bytestream -7`, `Missing reference picture`, `top block
- * unavailable for requested intra mode`…), and which output frame each report belongs to. The
+ * unavailable for requested intra mode`…, and at `info` the error concealment's `concealing 920
+ * DC, 920 AC, 920 MV errors in P frame`), and which output frame each report belongs to. The
  * converter counts them per frame (`VideoFrame.decodeErrors`) and the macroblocking detector takes
  * them as a hint that the next frames may be damaged; the picture still has to show it
  * (libs/detectors, `DecoderReportGate`).
@@ -23,6 +24,9 @@ const DECODERS = ['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4', 'h263', '
 // `[h264 @ 0x55d…] ` then, when the log prints levels (`-loglevel level+…`), a level that must be
 // an error one. Without levels (`-loglevel error`) every decoder line is an error and counts.
 const REPORT = new RegExp(`^\\[(?:${DECODERS.join('|')}) @ 0x[0-9a-f]+\\] (?!\\[(?:info|verbose|debug|trace|warning)\\])`);
+// The error concealment's summary of a damaged frame, at `info`. It also comes for damage that no
+// error line names: slices lost with their packets, found missing only when the frame ends.
+const CONCEALING = new RegExp(`^\\[(?:${DECODERS.join('|')}) @ 0x[0-9a-f]+\\] (?:\\[info\\] )?concealing \\d+ DC, \\d+ AC, \\d+ MV errors`);
 
 /** The name the converter gives the filter that marks frames in the log (see `buildDecodeArgs`). */
 export const FRAME_MARKER_FILTER = 'showinfo=checksum=0';
@@ -35,14 +39,15 @@ const MARKER = new RegExp(`${SHOWINFO}n: *\\d+ pts: *(-?\\d+) `);
 
 /**
  * True when `line` (one line of ffmpeg's stderr, without its newline) is a video decoder's error
- * report.
+ * report, or its error concealment's.
  *
  * @example
  * isDecoderReport('[h264 @ 0x5581c0] error while decoding MB 30 0, bytestream -7'); // true
- * isDecoderReport('[h264 @ 0x5581c0] [info] concealing 920 DC, 920 AC, 920 MV errors in P frame'); // false
+ * isDecoderReport('[h264 @ 0x5581c0] [info] concealing 920 DC, 920 AC, 920 MV errors in P frame'); // true
+ * isDecoderReport('[h264 @ 0x5581c0] [warning] mmco: unref short failure'); // false
  */
 export function isDecoderReport(line: string): boolean {
-  return REPORT.test(line);
+  return REPORT.test(line) || CONCEALING.test(line);
 }
 
 /**

@@ -11,14 +11,15 @@ import { detectorScores, pictureScores, runExperiment } from './experiment';
  * Floors of the committed model, through the detector's evidence gate, its motion test and the
  * decoder's reports (`DecoderReportGate`), on the small held-out set below (two clips per held-out
  * source, 10 clean and 20 corrupted, 14 true events; libs/detectors/MODEL.md "Test floors").
- * Measured (fifteenth session, reports placed by ffmpeg's log): event F1 0.87 (13 of 14 found, 16
- * reported), frame F1 0.77, ROC-AUC 0.892 against blockdetect's 0.520 (a lead of 0.372), no event
- * on the 10 clean clips, reports on 16 of the 20 corrupted ones;
+ * Measured (fifteenth session, reports placed by ffmpeg's log, concealment lines counted): event
+ * F1 0.87 (13 of 14 found, 16 reported), frame F1 0.77, ROC-AUC 0.897 against blockdetect's 0.520
+ * (a lead of 0.377), no event on the 10 clean clips, reports on 16 of the 20 corrupted ones;
  * from the picture alone (no decoder reports: damage re-encoded upstream) event F1 0.88 (11 of 14
  * found, 11 reported). The floors allow one event fewer (F1 0.80; 0.83 from the picture alone)
  * and no clean event, so a worse model or a broken feature, label, decoder, converter, gate or
- * aggregator fails here (a broken input takes the lead toward 0); the issue's target (event F1 ≥
- * 0.9 on the full held-out set) is not reached.
+ * aggregator fails here (a broken input takes the lead toward 0). The issue's target (event F1 ≥
+ * 0.9) is for the full held-out set (`npm run eval:macroblocking`: 0.910); this set is too small
+ * to measure it.
  */
 const FLOORS = { eventF1: 0.8, pictureEventF1: 0.83, frameF1: 0.65, aucOverBlockdetect: 0.33, cleanEvents: 0 };
 
@@ -47,7 +48,8 @@ describe('the committed macroblocking model on held-out sources (small set)', ()
     expect(result.model.f1).toBeGreaterThanOrEqual(FLOORS.frameF1);
     expect(result.model.auc - result.blockdetect.auc).toBeGreaterThanOrEqual(FLOORS.aucOverBlockdetect);
     expect(result.clean.falsePositiveEvents).toBeLessThanOrEqual(FLOORS.cleanEvents);
-  }, 120_000);
+    // Generation decodes every clip twice (labels, then the converter's reports): minutes on a busy machine.
+  }, 300_000);
 });
 
 describe('generate + train + evaluate (tiny)', () => {
