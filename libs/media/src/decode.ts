@@ -367,7 +367,7 @@ function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
 class DecodeSession {
   private readonly child: ManagedChild;
   private readonly assembler: BatchAssembler;
-  /** Video frames read, waiting for the log to settle their decoder reports; null without video. */
+  /** Video frames read, waiting for the log to settle their decoder reports; null unless asked for. */
   private hold: ReportHold<VideoFrame> | null = null;
   private readonly pipes: Readable[] = [];
   private readonly ready: FrameBatch[] = [];

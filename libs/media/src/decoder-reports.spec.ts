@@ -141,6 +141,17 @@ describe('ReportHold', () => {
     }
   });
 
+  it('hands frames on without their markers once more than maxHeld wait, so memory stays bounded', () => {
+    const ledger = new DecoderReportLedger({ num: 25, den: 1 });
+    const out: number[] = [];
+    const hold = new ReportHold<{ index: number }>(ledger, (frame) => out.push(frame.index), 3);
+    for (let i = 0; i < 3; i++) hold.frame({ index: i });
+    expect(out).toEqual([]);
+    hold.frame({ index: 3 });
+    expect(out).toEqual([0, 1, 2, 3]);
+    expect(hold.size).toBe(0);
+  });
+
   it('holds a frame until the log has passed it, and hands everything on when asked', () => {
     const ledger = new DecoderReportLedger({ num: 25, den: 1 });
     const out: number[] = [];

@@ -28,7 +28,7 @@ const REPORT = new RegExp(`^\\[(?:${DECODERS.join('|')}) @ 0x[0-9a-f]+\\] (?!\\[
 // error line names: slices lost with their packets, found missing only when the frame ends.
 const CONCEALING = new RegExp(`^\\[(?:${DECODERS.join('|')}) @ 0x[0-9a-f]+\\] (?:\\[info\\] )?concealing \\d+ DC, \\d+ AC, \\d+ MV errors`);
 
-/** The name the converter gives the filter that marks frames in the log (see `buildDecodeArgs`). */
+/** The filter, with its options, that marks each frame in the log (see `buildDecodeArgs`). */
 export const FRAME_MARKER_FILTER = 'showinfo=checksum=0';
 
 const SHOWINFO = String.raw`^\[Parsed_showinfo_\d+ @ 0x[0-9a-f]+\] \[info\] `;
@@ -106,11 +106,15 @@ export class DecoderReportLedger {
     this.pending = 0;
   }
 
-  /** The log has ended: every frame is settled; reports after the last frame go to it. */
+  /**
+   * The log has ended: every frame is settled; reports after the last frame go to it (or to the
+   * next one, when it was handed out early).
+   */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.pending > 0 && this.lastFrame >= 0) this.counts.set(this.lastFrame, (this.counts.get(this.lastFrame) ?? 0) + this.pending);
+    const frame = Math.max(this.lastFrame, this.forcedBefore);
+    if (this.pending > 0 && this.lastFrame >= 0) this.counts.set(frame, (this.counts.get(frame) ?? 0) + this.pending);
     this.pending = 0;
   }
 
@@ -150,6 +154,10 @@ export class DecoderReportLedger {
  * Holds the frames read from ffmpeg's output until the ledger has settled their reports, then
  * hands each on in order with its count: `frame()` for each frame read, `release()` after each
  * log line, `releaseAll()` when a live stream goes quiet (see {@link DecoderReportLedger.settleBefore}).
+ *
+ * ffmpeg logs a frame's marker before it writes the frame, so only a frame or two wait at a time.
+ * Should the markers never come (an ffmpeg that does not log them), more than `maxHeld` frames
+ * waiting are handed on without them, so that memory stays bounded.
  */
 export class ReportHold<F extends { index: number }> {
   private readonly held: F[] = [];
@@ -157,6 +165,7 @@ export class ReportHold<F extends { index: number }> {
   constructor(
     private readonly ledger: DecoderReportLedger,
     private readonly emit: (frame: F, decodeErrors: number) => void,
+    private readonly maxHeld = 50,
   ) {}
 
   /** Frames read but not handed on yet. */
@@ -167,6 +176,7 @@ export class ReportHold<F extends { index: number }> {
   frame(frame: F): void {
     this.held.push(frame);
     this.release();
+    if (this.held.length > this.maxHeld) this.releaseAll();
   }
 
   /** Hands on the frames the ledger has settled; true when it handed on any. */
