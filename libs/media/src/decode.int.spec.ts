@@ -22,6 +22,11 @@ async function collect(file: string, spec: DecodeSpec = reduced): Promise<FrameB
   return batches;
 }
 
+/** `VideoFrame.decodeErrors` of every frame of `file`, 0 where absent. */
+async function reportsOf(file: string, spec: DecodeSpec = withReports): Promise<number[]> {
+  return (await collect(file, spec)).flatMap((b) => b.video).map((f) => f.decodeErrors ?? 0);
+}
+
 async function decodeError(file: string, spec: DecodeSpec = reduced): Promise<FramewatchError> {
   try {
     await collect(file, spec);
@@ -210,7 +215,6 @@ describe('decode of damaged files', () => {
     const clean = makeClip(tmp.file('reports-clean.mkv'), { durationSec: 4, video: { width: 320, height: 180, rate: '25' } });
     const damaged = tmp.file('reports-damaged.mkv');
     ffmpeg(['-i', clean, '-c', 'copy', '-bsf:v', 'noise=amount=if(between(n\\,30\\,34)\\,200\\,0)', damaged]);
-    const reportsOf = async (file: string, spec = withReports): Promise<number[]> => (await collect(file, spec)).flatMap((b) => b.video).map((f) => f.decodeErrors ?? 0);
     expect(await reportsOf(clean)).toEqual(new Array(100).fill(0));
     const reports = await reportsOf(damaged);
     expect(reports).toHaveLength(100);
@@ -236,11 +240,10 @@ describe('decode of damaged files', () => {
       }
       return counts;
     };
-    const quickly = async (): Promise<number[]> => (await collect(damaged, withReports)).flatMap((b) => b.video).map((f) => f.decodeErrors ?? 0);
-    const first = await quickly();
+    const first = await reportsOf(damaged);
     expect(first.filter((count) => count > 0).length).toBeGreaterThan(3);
     // Three at once on two cores, and one read slowly, are read in other interleavings.
-    const others = await Promise.all([quickly(), quickly(), quickly(), slowly()]);
+    const others = await Promise.all([reportsOf(damaged), reportsOf(damaged), reportsOf(damaged), slowly()]);
     for (const counts of others) expect(counts).toEqual(first);
   });
 

@@ -368,7 +368,7 @@ class DecodeSession {
   private readonly child: ManagedChild;
   private readonly assembler: BatchAssembler;
   /** Video frames read, waiting for the log to settle their decoder reports; null unless asked for. */
-  private hold: ReportHold<VideoFrame> | null = null;
+  private readonly hold: ReportHold<VideoFrame> | null;
   private readonly pipes: Readable[] = [];
   private readonly ready: FrameBatch[] = [];
   private waiter: { resolve: (b: FrameBatch | null) => void; reject: (e: unknown) => void } | null = null;
@@ -413,12 +413,10 @@ class DecodeSession {
     this.hold = hold;
     let videoOutEnded = false;
     let logEnded = false;
-    let videoEndSent = false;
+    // Called once each by the pipe's end and the log's end: only the later call finds both ended.
+    // Once the log has ended every frame is settled, so nothing is left in `hold` by then.
     const endVideo = (): void => {
-      if (!videoOutEnded || (hold && !logEnded) || videoEndSent) return;
-      videoEndSent = true;
-      hold?.release();
-      this.assembler.endVideo();
+      if (videoOutEnded && (!hold || logEnded)) this.assembler.endVideo();
     };
     this.child = spawnManaged(settings.ffmpegPath, args, [feed ? 'pipe' : 'ignore', video ? 'pipe' : 'ignore', 'pipe', audio ? 'pipe' : 'ignore'], {
       line: (line) => {

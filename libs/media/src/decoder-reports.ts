@@ -114,7 +114,8 @@ export class DecoderReportLedger {
     if (this.ended) return;
     this.ended = true;
     const frame = Math.max(this.lastFrame, this.forcedBefore);
-    if (this.pending > 0 && this.lastFrame >= 0) this.counts.set(frame, (this.counts.get(frame) ?? 0) + this.pending);
+    // Reports pend only after the first marker, so `frame` is a frame.
+    if (this.pending > 0) this.counts.set(frame, (this.counts.get(frame) ?? 0) + this.pending);
     this.pending = 0;
   }
 

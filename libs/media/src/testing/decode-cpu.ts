@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   let checksum = 0;
   let decodeErrors = 0;
   const spec = {
-    video: { width: Number(width), height: Number(height), ...(extra === 'deblocked' || extra === 'reports' ? { deblocked: true } : {}), ...(extra === 'reports' ? { decoderReports: true } : {}) },
+    video: { width: Number(width), height: Number(height), deblocked: extra === 'deblocked' || extra === 'reports', decoderReports: extra === 'reports' },
     audio: { sampleRate: 48000, channels: 1 },
     framesPerBatch: 25,
   };
